@@ -1,0 +1,1 @@
+"""One package per chat platform, and one for webhook-only robots. Each: config, verify, parse, send, render."""

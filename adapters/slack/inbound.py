@@ -1,0 +1,67 @@
+"""Slack callbacks through slack-bolt's AsyncApp: verify, ack inside 3 s, hand neutral events on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.parse import CARD_ACTIONS, block_action, comment_submission, slash_command
+from adapters.slack.render import COMMENT_BLOCK, COMMENT_CALLBACK, comment_modal
+from core.ports import InboundHandler, RawRequest, RawResponse
+
+COMMANDS = ("/oncall",)
+
+
+def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandler) -> AsyncApp:
+    """A Bolt app whose listeners only translate to and from the neutral inbound handler."""
+    # the web layer verified the signature already, with the injected clock (adapters/slack/verify.py)
+    app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=True,
+                   request_verification_enabled=False)
+
+    async def on_card_action(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                             client: AsyncWebClient) -> None:
+        await ack()
+        action = block_action(body)
+        if action is None:
+            return
+        reply = await handler.on_action(action)
+        if reply.form is not None and body.get("trigger_id"):
+            form = reply.form
+            view = comment_modal(action.incident_id, form["title"], form["label"], form["submit"], form["cancel"])
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+        elif reply.text:
+            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+
+    for action_id in CARD_ACTIONS:
+        app.action(action_id)(on_card_action)
+
+    @app.view(COMMENT_CALLBACK)
+    async def on_comment(ack: AsyncAck, body: dict[str, Any]) -> None:
+        action = comment_submission(body)
+        if action is None:
+            await ack(response_action="errors", errors={COMMENT_BLOCK: "?"})
+            return
+        reply = await handler.on_action(action)
+        if not reply.ok and reply.text:
+            await ack(response_action="errors", errors={COMMENT_BLOCK: reply.text})
+        else:
+            await ack()
+
+    async def on_command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack(text=await handler.on_command(slash_command(body)))
+
+    for command in COMMANDS:
+        app.command(command)(on_command)
+    return app
+
+
+async def dispatch(app: AsyncApp, request: RawRequest) -> RawResponse:
+    """Run one verified request through Bolt and give back its answer."""
+    bolt_request = AsyncBoltRequest(body=request.body.decode("utf-8", errors="replace"),
+                                    query=dict(request.query), headers=dict(request.headers))
+    response = await app.async_dispatch(bolt_request)
+    headers = {key: values[0] for key, values in response.headers.items() if values}
+    return RawResponse(status=response.status, body=response.body.encode(), headers=headers)

@@ -1,0 +1,56 @@
+"""Slack interactivity and slash-command payloads → neutral inbound events (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT
+from core.ports import InboundAction, InboundCommand
+
+CARD_ACTIONS = ("ack", "resolve", "comment")
+
+
+def block_action(body: Mapping[str, Any]) -> InboundAction | None:
+    """The first card button of a `block_actions` payload, or None when it is not one of ours."""
+    actions = body.get("actions") or []
+    if not actions:
+        return None
+    action = actions[0]
+    incident_id = _incident_id(action.get("value"))
+    if action.get("action_id") not in CARD_ACTIONS or incident_id is None:
+        return None
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")),
+                         action=str(action["action_id"]), incident_id=incident_id, channel=channel)
+
+
+def comment_submission(body: Mapping[str, Any]) -> InboundAction | None:
+    """The comment modal's `view_submission`: incident id from private_metadata, text from the input."""
+    view = body.get("view") or {}
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    incident_id = _incident_id(metadata.get("incident_id") if isinstance(metadata, dict) else None)
+    values = (view.get("state") or {}).get("values") or {}
+    text = ((values.get(COMMENT_BLOCK) or {}).get(COMMENT_INPUT) or {}).get("value")
+    if incident_id is None or not isinstance(text, str) or not text.strip():
+        return None
+    return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")),
+                         action="comment", incident_id=incident_id, text=text.strip())
+
+
+def slash_command(body: Mapping[str, Any]) -> InboundCommand:
+    return InboundCommand(platform="slack", account=str(body.get("user_id", "")),
+                          command=str(body.get("command", "")).lstrip("/"), text=str(body.get("text", "")),
+                          channel=str(body.get("channel_id", "")))
+
+
+def _incident_id(value: Any) -> int | None:
+    try:
+        number = int(str(value).lstrip("#"))
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None

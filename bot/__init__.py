@@ -1,0 +1,1 @@
+"""The running application: settings, persistence, web app, worker, CLI and the composition root."""

@@ -1,0 +1,203 @@
+"""The `dutybot` command line (SPEC §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+import uvicorn
+
+from bot import migrate as migrations
+from bot.apply import apply_config
+from bot.bootstrap import Container, build_container, system_clock
+from bot.config import Config, ConfigError, load_config
+from bot.db.database import Database
+from bot.directory import Directory, schedule_from_config
+from bot.settings import Settings
+from bot.web.app import create_app
+from cards.i18n import DEFAULT_LOCALE, Translator
+from core.schedule import on_call
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dutybot: on-call and incidents in your chat.")
+FileOption = Annotated[Path | None, typer.Option("-f", "--file", help="YAML config file")]
+
+
+def main() -> None:
+    app()
+
+
+def _t(config: Config | None = None) -> Translator:
+    settings = Settings()
+    return Translator(settings.locale or (config.locale if config else DEFAULT_LOCALE))
+
+
+def _echo(text: str) -> None:
+    typer.echo(text)
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        t = _t()
+        typer.echo(t("cli.check_failed", count=len(error.errors)), err=True)
+        for line in error.errors:
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def check(file: Annotated[Path, typer.Option("-f", "--file", help="YAML config file")]) -> None:
+    """Validate a config file; every error names its path in the file."""
+    config = _load(file)
+    _echo(_t(config)("cli.check_ok", path=str(file)))
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the configured database to the newest schema."""
+    migrations.upgrade(Settings().database_url)
+    _echo(_t()("cli.migrated"))
+
+
+@app.command()
+def apply(file: Annotated[Path, typer.Option("-f", "--file", help="YAML config file")],
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="print what would change")] = False) -> None:
+    """Load a config into the database; running it twice changes nothing."""
+    config = _load(file)
+    t = _t(config)
+    changes = asyncio.run(_apply(Settings(), config, dry_run))
+    for change in changes:
+        _echo(t("cli.apply_change", verb=t(f"cli.verb.{change.verb}"), kind=change.kind, id=change.id))
+    _echo(t("cli.apply_nothing") if not changes else t("cli.dry_run") if dry_run else
+          t("cli.applied", count=len(changes)))
+
+
+async def _apply(settings: Settings, config: Config, dry_run: bool) -> list:
+    db = Database(settings.database_url)
+    try:
+        return await apply_config(db, config, system_clock(), dry_run=dry_run)
+    finally:
+        await db.close()
+
+
+@app.command()
+def who(schedule: str, at: Annotated[str | None, typer.Option("--at", help="ISO 8601 time")] = None,
+        file: FileOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Who is on call on SCHEDULE now (or --at); with -f computed from the file alone."""
+    directory = Directory.from_config(_load(file)) if file else asyncio.run(_stored_directory())
+    t = Translator(Settings().locale or directory.locale)
+    spec = directory.schedules.get(schedule) or next(
+        (item for item in directory.schedules.values() if item.name == schedule), None)
+    if spec is None:
+        typer.echo(t("cli.no_schedule", schedule=schedule), err=True)
+        raise typer.Exit(1)
+    zone = ZoneInfo(spec.timezone or directory.timezone)
+    try:
+        moment = datetime.fromisoformat(at) if at else system_clock()
+    except ValueError:
+        typer.echo(t("cli.bad_time", value=at), err=True)
+        raise typer.Exit(2) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    result = on_call(schedule_from_config(spec, directory.timezone), moment)
+    if as_json:
+        _echo(json.dumps({"schedule": spec.id, "at": moment.astimezone(zone).isoformat(),
+                          "users": list(result.users), "roles": {k: list(v) for k, v in result.roles.items()}},
+                         ensure_ascii=False))
+    else:
+        _echo(t("cli.who", schedule=spec.name, at=moment.astimezone(zone).isoformat(),
+                users=", ".join(result.users) or t("oncall.nobody")))
+
+
+async def _stored_directory() -> Directory:
+    from bot.directory import load_directory
+
+    db = Database(Settings().database_url)
+    try:
+        async with db.transaction() as session:
+            return await load_directory(session)
+    finally:
+        await db.close()
+
+
+@app.command()
+def serve(file: FileOption = None, host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port")] = 8080) -> None:
+    """Web and worker in one process (the embedded default): migrate, apply FILE, serve."""
+    settings = Settings()
+    if file is not None:
+        os.environ["DUTYBOT_CONFIG"] = str(file)
+        settings = Settings()
+    config = _load(Path(settings.config)) if settings.config else None
+    migrations.upgrade(settings.database_url)
+    if config is not None:
+        asyncio.run(_apply(settings, config, dry_run=False))
+    asyncio.run(_serve(settings, host, port, with_web=True, with_worker=True))
+
+
+@app.command()
+def web(host: Annotated[str, typer.Option("--host")] = "0.0.0.0",  # noqa: S104 - a server's job
+        port: Annotated[int, typer.Option("--port")] = 8080) -> None:
+    """Only the web half, for scale-out behind a load balancer."""
+    asyncio.run(_serve(Settings(), host, port, with_web=True, with_worker=False))
+
+
+@app.command()
+def worker() -> None:
+    """Only the worker half: escalation timers and the notification outbox."""
+    asyncio.run(_serve(Settings(), "", 0, with_web=False, with_worker=True))
+
+
+async def _serve(settings: Settings, host: str, port: int, with_web: bool, with_worker: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    container = await build_container(settings)
+    stop = asyncio.Event()
+    tasks = []
+    if with_worker:
+        tasks.append(asyncio.create_task(container.worker.run(stop)))
+    try:
+        if with_web:
+            await _run_web(container, host, port, stop)
+        else:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+    finally:
+        stop.set()
+        for task in tasks:
+            await task
+        await container.close()
+
+
+async def _run_web(container: Container, host: str, port: int, stop: asyncio.Event) -> None:
+    # access logs are off: paths carry integration keys and one-click tokens
+    server = uvicorn.Server(uvicorn.Config(create_app(container), host=host, port=port, access_log=False,
+                                           log_level="info", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if server.started:
+        bound = server.servers[0].sockets[0].getsockname()
+        directory = await container.directory()
+        t = Translator(container.settings.locale or directory.locale)
+        _echo(t("cli.listening", url=f"http://{bound[0]}:{bound[1]}"))
+        for service in directory.services.values():
+            for integration in service.integrations:
+                url = f"{directory.public_url}/hooks/{integration.kind}/{integration.key}"
+                _echo(t("cli.integration", service=service.name or service.id, kind=integration.kind, url=url))
+        sys.stdout.flush()
+    await serving
+
+
+if __name__ == "__main__":
+    main()

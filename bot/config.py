@@ -1,0 +1,309 @@
+"""The YAML config of SPEC §6: its shape (pydantic), cross-references, and errors named by path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from adapters.secrets import SecretSource
+from adapters.slack.config import SlackPlatform
+from bot.config_checks import cross_check
+from core.duration import parse_duration
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+WeekdayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ImIds(Strict):
+    slack: str | None = None
+    feishu: str | None = None
+    dingtalk: str | None = None
+    wecom: str | None = None
+    telegram: int | str | None = None
+
+
+class UserConfig(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=80)
+    email: str | None = None
+    im: ImIds = Field(default_factory=ImIds)
+
+
+class TeamConfig(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=80)
+    members: list[str] = Field(default_factory=list)
+
+
+class Rotation(Strict):
+    every: int
+    unit: Literal["hour", "day", "week", "month"] = "week"
+
+    @field_validator("every")
+    @classmethod
+    def _range(cls, value: int) -> int:
+        if not 1 <= value <= 30:
+            raise ValueError(f"must be 1–30 (got {value})")
+        return value
+
+
+class HandoffConfig(Strict):
+    weekday: WeekdayName
+    time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+Slot = str | list[str] | dict[str, str]
+
+
+class LayerConfig(Strict):
+    name: str = Field(min_length=1, max_length=40)
+    members: list[Slot] = Field(min_length=1)
+    start: str
+    end: str | None = None
+    rotation: Rotation = Field(default_factory=lambda: Rotation(every=1, unit="week"))
+    handoff: HandoffConfig | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_local(value)
+        return value
+
+    @model_validator(mode="after")
+    def _handoff_needs_weeks(self) -> LayerConfig:
+        if self.handoff is not None and self.rotation.unit != "week":
+            raise ValueError("handoff is only allowed where the rotation unit is week")
+        return self
+
+
+class OverrideConfig(Strict):
+    start: str
+    end: str
+    user: str
+    role: str | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        parse_local(value)
+        return value
+
+
+class NotifyConfig(Strict):
+    advance_minutes: int | None = Field(default=None, ge=5, le=1440, multiple_of=5)
+    daily_at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    personal: bool = True
+    channels: list[str] = Field(default_factory=list)
+
+
+class ScheduleConfig(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=40)
+    team: str | None = None
+    description: str = Field(default="", max_length=500)
+    timezone: str | None = None
+    layers: list[LayerConfig] = Field(min_length=1)
+    overrides: list[OverrideConfig] = Field(default_factory=list)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+
+class ChannelConfig(SecretSource):
+    id: str = Field(pattern=ID_PATTERN)
+    platform: Literal["slack", "dingtalk-robot"]
+    chat_id: str | None = None
+    webhook: str | None = None
+    webhook_file: str | None = None
+    secret: str | None = None
+    secret_file: str | None = None
+    locale: Literal["zh-CN", "en"] | None = None
+
+    @model_validator(mode="after")
+    def _address(self) -> ChannelConfig:
+        if self.platform == "slack" and not self.chat_id:
+            raise ValueError("a slack channel needs chat_id (the C… conversation id)")
+        if self.platform == "dingtalk-robot" and not (self.webhook or self.webhook_file):
+            raise ValueError("a dingtalk-robot channel needs webhook or webhook_file")
+        return self
+
+
+class Platforms(Strict):
+    slack: SlackPlatform | None = None
+
+
+class ApiTokenConfig(SecretSource):
+    name: str = Field(pattern=ID_PATTERN)
+    user: str
+    token: str | None = Field(default=None, min_length=16)
+    token_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ApiTokenConfig:
+        if not (self.token or self.token_file):
+            raise ValueError("needs token or token_file")
+        return self
+
+
+class ApiConfig(Strict):
+    tokens: list[ApiTokenConfig] = Field(default_factory=list)
+
+
+class TargetConfig(Strict):
+    user: str | None = None
+    schedule: str | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TargetConfig:
+        if (self.user is None) == (self.schedule is None):
+            raise ValueError("name exactly one of user or schedule")
+        if self.role is not None and self.schedule is None:
+            raise ValueError("role is only allowed with schedule")
+        return self
+
+
+class StepConfig(Strict):
+    after: str = "0m"
+    notify: list[TargetConfig] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=lambda: ["dm"])
+
+    @field_validator("after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _someone(self) -> StepConfig:
+        if not self.notify and self.via == ["dm"]:
+            raise ValueError("a step must notify someone or post to a channel")
+        return self
+
+
+class PolicyConfig(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    steps: list[StepConfig] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10)
+    repeat_after: str | None = None
+
+    @field_validator("repeat_after")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class IntegrationConfig(Strict):
+    kind: Literal["alertmanager"]
+    key: str = Field(pattern=r"^[A-Za-z0-9_-]{16,128}$")
+
+
+class GroupingConfig(Strict):
+    by: list[str] = Field(default_factory=list, max_length=5)
+
+
+class ServiceConfig(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str | None = None
+    escalation_policy: str
+    integrations: list[IntegrationConfig] = Field(default_factory=list)
+    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+
+
+class Config(Strict):
+    timezone: str = "Asia/Shanghai"
+    locale: Literal["zh-CN", "en"] = "zh-CN"
+    public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    users: list[UserConfig] = Field(default_factory=list)
+    teams: list[TeamConfig] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    platforms: Platforms = Field(default_factory=Platforms)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    escalation_policies: list[PolicyConfig] = Field(default_factory=list)
+    services: list[ServiceConfig] = Field(default_factory=list)
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; `errors` are `path: message` lines."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def parse_local(text: str) -> Any:
+    """Read `2026-01-05T10:00` (local time); raises ValueError for anything else."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{text!r} is not an ISO 8601 time like 2026-01-05T10:00") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and cross-check a config file; raise ConfigError listing every problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot read: {error.strerror}"]) from None
+    return parse_config(text)
+
+
+def parse_config(text: str) -> Config:
+    """Validate YAML text; every error names its path, like `schedules[0].layers[1].rotation.every`."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError([f"{where}not valid YAML: {getattr(error, 'problem', error)}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(["(top level): must be a mapping of sections"])
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError([f"{error_path(item['loc'])}: {_message(item)}" for item in error.errors()]) from None
+    problems = cross_check(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+_TYPE_TAGS = {"str", "int", "bool", "float", "list", "dict"}
+
+
+def error_path(loc: tuple[Any, ...]) -> str:
+    """('schedules', 0, 'layers') → schedules[0].layers; union branch names are dropped."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part) in _TYPE_TAGS or "[" in str(part) or "-" in str(part):
+            continue  # pydantic names the union branch it tried; people do not need it
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _message(item: Any) -> str:
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        return "unknown field"
+    if item["type"] in ("greater_than_equal", "less_than_equal") and item.get("ctx"):
+        return f"{message} (got {item.get('input')!r})"
+    return message
+

@@ -1,0 +1,137 @@
+"""The applied config as the running app reads it: users, schedules, channels, policies, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import (
+    ChannelConfig,
+    Config,
+    Platforms,
+    PolicyConfig,
+    ScheduleConfig,
+    ServiceConfig,
+    UserConfig,
+)
+from bot.db.tables import ConfigObject
+from core.duration import parse_duration
+from core.escalation import Policy, Step, Target
+from core.schedule import WEEKDAYS, Handoff, Layer, Override, Schedule, Slot, Unit
+
+
+@dataclass
+class Directory:
+    """A snapshot of everything `dutybot apply` stored, typed again."""
+
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh-CN"
+    public_url: str = "http://127.0.0.1:8080"
+    users: dict[str, UserConfig] = field(default_factory=dict)
+    schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    policies: dict[str, PolicyConfig] = field(default_factory=dict)
+    services: dict[str, ServiceConfig] = field(default_factory=dict)
+    platforms: Platforms = field(default_factory=Platforms)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Directory:
+        return cls(
+            timezone=config.timezone, locale=config.locale, public_url=config.public_url.rstrip("/"),
+            users={user.id: user for user in config.users},
+            schedules={schedule.id: schedule for schedule in config.schedules},
+            channels={channel.id: channel for channel in config.channels},
+            policies={policy.id: policy for policy in config.escalation_policies},
+            services={service.id: service for service in config.services},
+            platforms=config.platforms,
+        )
+
+    def user_by_im(self, platform: str, account: str) -> UserConfig | None:
+        """The Dutybot user bound to a chat account, or None for an unbound person."""
+        for user in self.users.values():
+            if str(getattr(user.im, platform, None) or "") == account:
+                return user
+        return None
+
+    def display_name(self, user_id: str | None) -> str | None:
+        if user_id is None:
+            return None
+        user = self.users.get(user_id)
+        return user.name if user else user_id
+
+    def schedule(self, schedule_id: str) -> Schedule:
+        return schedule_from_config(self.schedules[schedule_id], self.timezone)
+
+    def policy_for(self, service_id: str) -> Policy:
+        return policy_from_config(self.policies[self.services[service_id].escalation_policy])
+
+
+async def load_directory(session: AsyncSession) -> Directory:
+    """Read the applied config objects back into typed models."""
+    rows = (await session.execute(select(ConfigObject))).scalars().all()
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row.spec)
+    account = (by_kind.get("account") or [{}])[0]
+    platforms = {spec["name"]: spec["spec"] for spec in by_kind.get("platform", [])}
+    config = Config.model_validate({
+        **{key: account[key] for key in ("timezone", "locale", "public_url", "roles") if key in account},
+        "users": by_kind.get("user", []), "teams": by_kind.get("team", []),
+        "schedules": by_kind.get("schedule", []), "channels": by_kind.get("channel", []),
+        "escalation_policies": by_kind.get("policy", []), "services": by_kind.get("service", []),
+        "platforms": platforms,
+    })
+    return Directory.from_config(config)
+
+
+def schedule_from_config(spec: ScheduleConfig, default_timezone: str) -> Schedule:
+    """The core schedule of a config entry; local times are read in the schedule's zone."""
+    zone_name = spec.timezone or default_timezone
+    zone = ZoneInfo(zone_name)
+    layers = tuple(
+        Layer(
+            name=layer.name,
+            slots=tuple(_slot(member) for member in layer.members),
+            start=datetime.fromisoformat(layer.start).replace(tzinfo=None),
+            end=datetime.fromisoformat(layer.end).replace(tzinfo=None) if layer.end else None,
+            every=layer.rotation.every,
+            unit=Unit(layer.rotation.unit),
+            handoff=Handoff(WEEKDAYS.index(layer.handoff.weekday), time.fromisoformat(layer.handoff.time))
+            if layer.handoff else None,
+        )
+        for layer in spec.layers
+    )
+    overrides = tuple(
+        Override(start=_aware(item.start, zone), end=_aware(item.end, zone), user=item.user, role=item.role)
+        for item in spec.overrides
+    )
+    return Schedule(id=spec.id, name=spec.name, timezone=zone_name, layers=layers, overrides=overrides)
+
+
+def policy_from_config(spec: PolicyConfig) -> Policy:
+    steps = tuple(
+        Step(after=parse_duration(step.after),
+             targets=tuple(Target(user=t.user, schedule=t.schedule, role=t.role) for t in step.notify),
+             via=tuple(step.via))
+        for step in spec.steps
+    )
+    repeat_after = parse_duration(spec.repeat_after) if spec.repeat_after else None
+    return Policy(id=spec.id, steps=steps, repeat=spec.repeat, repeat_after=repeat_after)
+
+
+def _slot(member: str | list[str] | dict[str, str]) -> Slot:
+    if isinstance(member, str):
+        return Slot(users=(member,))
+    if isinstance(member, list):
+        return Slot(users=tuple(member))
+    return Slot(roles=dict(member))
+
+
+def _aware(text: str, zone: ZoneInfo) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

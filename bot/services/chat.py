@@ -1,0 +1,77 @@
+"""The inbound handler behind every chat adapter: who clicked, may they act, and what to say back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.db.database import Database
+from bot.directory import Directory
+from bot.services.incidents import act
+from cards.build import local_time
+from cards.i18n import Translator
+from core.model import Action
+from core.ports import ActionReply, InboundAction, InboundCommand
+from core.schedule import on_call
+
+
+class ChatInbound:
+    """Implements core.ports.InboundHandler over the database."""
+
+    def __init__(self, db: Database, directory: Callable[[], Awaitable[Directory]], clock: Callable[[], datetime],
+                 on_change: Callable[[], None]) -> None:
+        self._db = db
+        self._directory = directory
+        self._now = clock
+        self._on_change = on_change
+
+    async def on_action(self, action: InboundAction) -> ActionReply:
+        directory = await self._directory()
+        t = Translator(directory.locale)
+        user = directory.user_by_im(action.platform, action.account)
+        if user is None:
+            return ActionReply(text=t("chat.not_bound", platform=action.platform, account=action.account), ok=False)
+        if action.action == "comment" and action.text is None:
+            return ActionReply(form={"title": t("modal.comment.title"), "label": t("modal.comment.label"),
+                                     "submit": t("modal.comment.submit"), "cancel": t("modal.comment.cancel")})
+        async with self._db.transaction() as session:
+            result = await act(session, action.incident_id, Action(action.action), user.id, self._now(),
+                               comment=action.text, via=action.platform)
+        if not result.found:
+            return ActionReply(text=t("chat.incident_missing", number=action.incident_id), ok=False)
+        self._on_change()
+        if action.action == "comment":
+            return ActionReply(text=t("chat.comment_added", number=action.incident_id))
+        if not result.changed and result.status is not None:
+            return ActionReply(text=t("chat.unchanged", number=action.incident_id,
+                                      status=t(f"status.{result.status.value}")))
+        return ActionReply()
+
+    async def on_command(self, command: InboundCommand) -> str:
+        """`/oncall`: who is on call now, for the schedules linked to this channel or for all."""
+        directory = await self._directory()
+        return oncall_text(directory, command.platform, command.channel, self._now())
+
+
+def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime) -> str:
+    t = Translator(directory.locale)
+    linked_channels = {channel.id for channel in directory.channels.values()
+                       if channel.platform == platform and channel.chat_id == chat_id}
+    schedules = [schedule for schedule in directory.schedules.values()
+                 if linked_channels & set(schedule.notify.channels)] or list(directory.schedules.values())
+    if not schedules:
+        return t("oncall.no_schedules")
+    lines = [t("oncall.header", at=local_time(now, directory.timezone))]
+    for spec in schedules:
+        people = on_call(directory.schedule(spec.id), now).users
+        names = ", ".join(_mention(directory, platform, person) for person in people) or t("oncall.nobody")
+        lines.append(t("oncall.line", schedule=spec.name, users=names))
+    return "\n".join(lines)
+
+
+def _mention(directory: Directory, platform: str, user_id: str) -> str:
+    user = directory.users.get(user_id)
+    if user is None:
+        return user_id
+    account = getattr(user.im, platform, None)
+    return f"{user.name} (<@{account}>)" if platform == "slack" and account else user.name

@@ -1,0 +1,59 @@
+"""Small shared writes: timeline entries, outbox rows, views of incidents."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.tables import Alert, Incident, OutboxMessage, TimelineEntry, Timer
+from bot.directory import Directory
+from core.model import IncidentStatus, IncidentView, Severity
+from core.ports import Destination
+
+
+def add_timeline(session: AsyncSession, incident_id: int, kind: str, at: datetime, actor: str | None = None,
+                 **data: Any) -> None:
+    session.add(TimelineEntry(incident_id=incident_id, kind=kind, at=at, actor=actor, data=data))
+
+
+def enqueue_post(session: AsyncSession, incident_id: int, destination: Destination, now: datetime) -> None:
+    """A new card to post, sent by the worker's dispatcher after this transaction commits."""
+    session.add(OutboxMessage(incident_id=incident_id, kind="post", destination=asdict(destination),
+                              status="pending", attempts=0, created_at=now, next_attempt_at=now))
+
+
+def enqueue_update(session: AsyncSession, incident_id: int, now: datetime) -> None:
+    """Refresh every card of the incident, wherever it was posted, to its current state."""
+    session.add(OutboxMessage(incident_id=incident_id, kind="update", destination={}, status="pending",
+                              attempts=0, created_at=now, next_attempt_at=now))
+
+
+async def cancel_timers(session: AsyncSession, incident_id: int) -> None:
+    await session.execute(update(Timer).where(Timer.incident_id == incident_id, Timer.status == "pending")
+                          .values(status="cancelled"))
+
+
+async def incident_view(session: AsyncSession, incident: Incident, directory: Directory) -> IncidentView:
+    """What people are shown: the incident row, its alert count and names instead of ids."""
+    alert_count = await session.scalar(select(func.count()).select_from(Alert)
+                                       .where(Alert.incident_id == incident.id)) or 0
+    service = directory.services.get(incident.service_id)
+    return IncidentView(
+        id=incident.id, number=incident.id, title=incident.title, status=IncidentStatus(incident.status),
+        severity=Severity(incident.severity), service_id=incident.service_id,
+        service_name=(service.name or service.id) if service else incident.service_id,
+        alert_count=int(alert_count), labels=dict(incident.labels), created_at=incident.created_at,
+        acknowledged_at=incident.acknowledged_at, acknowledged_by=_name(directory, incident.acknowledged_by),
+        resolved_at=incident.resolved_at, resolved_by=_name(directory, incident.resolved_by),
+    )
+
+
+def _name(directory: Directory, actor: str | None) -> str | None:
+    """Users by display name; other actors (one-click links) as recorded."""
+    if actor is None:
+        return None
+    return directory.display_name(actor) if actor in directory.users else actor

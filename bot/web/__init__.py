@@ -1,0 +1,1 @@
+"""The HTTP surface (SPEC §5): ingest hooks, platform callbacks, one-click links, REST API, health."""

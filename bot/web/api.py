@@ -1,0 +1,143 @@
+"""`/api/v1`: incidents for scripts and other tools, with bearer tokens from the config's `api.tokens`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from bot.apply import token_digest
+from bot.bootstrap import Container
+from bot.db.tables import ApiToken, Incident, TimelineEntry
+from bot.directory import Directory
+from bot.services.incidents import act
+from bot.services.records import incident_view
+from core.model import Action
+
+StatusName = Literal["triggered", "acknowledged", "resolved"]
+
+
+class IncidentOut(BaseModel):
+    id: int
+    number: int
+    title: str
+    status: StatusName
+    severity: Literal["critical", "warning", "info"]
+    service: str
+    alert_count: int
+    labels: dict[str, str]
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+
+
+class TimelineOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str | None
+    data: dict[str, Any]
+
+
+class IncidentDetail(IncidentOut):
+    timeline: list[TimelineOut]
+
+
+class IncidentList(BaseModel):
+    incidents: list[IncidentOut]
+
+
+class CommentIn(BaseModel):
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class ActionOut(BaseModel):
+    changed: bool
+    incident: IncidentOut
+
+
+async def _out(session: Any, incident: Incident, directory: Directory) -> IncidentOut:
+    view = await incident_view(session, incident, directory)
+    return IncidentOut(id=view.id, number=view.number, title=view.title, status=view.status.value,
+                       severity=view.severity.value, service=view.service_id, alert_count=view.alert_count,
+                       labels=dict(view.labels), created_at=view.created_at, acknowledged_at=view.acknowledged_at,
+                       acknowledged_by=incident.acknowledged_by, resolved_at=view.resolved_at)
+
+
+async def api_user(request: Request) -> str:
+    """The Dutybot user behind the request's bearer token (401 without a known one)."""
+    container: Container = request.app.state.container
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    async with container.db.transaction() as session:
+        row = await session.get(ApiToken, token_digest(token.strip()))
+    if row is None:
+        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    return row.user_id
+
+
+User = Annotated[str, Depends(api_user)]
+
+
+def api_router(container: Container) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["incidents"])
+
+    @router.get("/incidents", response_model=IncidentList)
+    async def list_incidents(user: User, status: StatusName | None = None,
+                             limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                             offset: Annotated[int, Query(ge=0)] = 0) -> IncidentList:
+        """Incidents, newest first, optionally only those in one status."""
+        directory = await container.directory()
+        query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc()).limit(limit).offset(offset)
+        if status is not None:
+            query = query.where(Incident.status == status)
+        async with container.db.transaction() as session:
+            rows = (await session.scalars(query)).all()
+            return IncidentList(incidents=[await _out(session, row, directory) for row in rows])
+
+    @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
+    async def get_incident(user: User, incident_id: int) -> IncidentDetail:
+        """One incident with its timeline, oldest entry first."""
+        directory = await container.directory()
+        async with container.db.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None:
+                raise HTTPException(404, f"incident {incident_id} not found")
+            entries = (await session.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
+                                             .order_by(TimelineEntry.at, TimelineEntry.id))).all()
+            base = await _out(session, incident, directory)
+        timeline = [TimelineOut(at=e.at, kind=e.kind, actor=e.actor, data=dict(e.data)) for e in entries]
+        return IncidentDetail(**base.model_dump(), timeline=timeline)
+
+    async def _act(incident_id: int, action: Action, user: str, comment: str | None = None) -> ActionOut:
+        directory = await container.directory()
+        async with container.db.transaction() as session:
+            result = await act(session, incident_id, action, user, container.clock(), comment=comment, via="api")
+            if not result.found:
+                raise HTTPException(404, f"incident {incident_id} not found")
+            incident = await session.get(Incident, incident_id)
+            assert incident is not None
+            out = await _out(session, incident, directory)
+        container.worker.wake()
+        return ActionOut(changed=result.changed, incident=out)
+
+    @router.post("/incidents/{incident_id}/ack", response_model=ActionOut)
+    async def acknowledge(user: User, incident_id: int) -> ActionOut:
+        """Acknowledge as the token's user; stops escalation. Acknowledging twice changes nothing."""
+        return await _act(incident_id, Action.ACKNOWLEDGE, user)
+
+    @router.post("/incidents/{incident_id}/resolve", response_model=ActionOut)
+    async def resolve(user: User, incident_id: int) -> ActionOut:
+        """Resolve as the token's user."""
+        return await _act(incident_id, Action.RESOLVE, user)
+
+    @router.post("/incidents/{incident_id}/comments", response_model=ActionOut, status_code=201)
+    async def comment(user: User, incident_id: int, body: CommentIn) -> ActionOut:
+        """Add a comment to the timeline."""
+        return await _act(incident_id, Action.COMMENT, user, comment=body.body)
+
+    return router

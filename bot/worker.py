@@ -1,0 +1,59 @@
+"""The worker: fires due escalation timers and drains the outbox, woken early when work arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.db.database import Database
+from bot.directory import Directory
+from bot.services.dispatch import Dispatcher
+from bot.services.escalation import fire_due_timers, next_due
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, db: Database, dispatcher: Dispatcher, directory: Callable[[], Awaitable[Directory]],
+                 clock: Callable[[], datetime], poll_seconds: float = 0.5) -> None:
+        self._db = db
+        self._dispatcher = dispatcher
+        self._directory = directory
+        self._now = clock
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Work was just committed (an alert, an ack): look now instead of at the next poll."""
+        self._wake.set()
+
+    async def tick(self) -> int:
+        """One pass: fire due timers, then send what is due. Returns how much was done."""
+        directory = await self._directory()
+        done = await fire_due_timers(self._db, directory, self._now())
+        done += await self._dispatcher.run_once(directory, self._now())
+        return done
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop` is set; a failing pass is logged and retried, never fatal."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                if await self.tick():
+                    continue
+                timeout = await self._sleep_seconds()
+            except Exception:  # noqa: BLE001 - the worker must outlive a bad pass (DB restart, bug)
+                log.exception("worker pass failed")
+                timeout = self._poll * 4
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
+
+    async def _sleep_seconds(self) -> float:
+        due = await next_due(self._db)
+        if due is None:
+            return self._poll
+        return max(0.0, min(self._poll, (due - self._now()).total_seconds()))

@@ -1,0 +1,1 @@
+"""What a card says: the neutral card model, builders from core values, and the message catalogs."""

@@ -1,0 +1,37 @@
+"""The neutral card every platform renderer starts from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.model import IncidentStatus, Severity
+
+
+@dataclass(frozen=True)
+class Button:
+    """A card button: `action` for app platforms that call back, `url` for robots (one-click links)."""
+
+    action: str
+    label: str
+    style: str = "default"  # default | primary | danger
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Card:
+    incident_id: int
+    title: str  # "#12 CPU high on db-1"
+    severity: Severity
+    status: IncidentStatus
+    status_line: str  # "Acknowledged by 王丽 at 2026-12-01 10:00"
+    fields: tuple[Field, ...]
+    labels: tuple[tuple[str, str], ...]
+    labels_heading: str
+    buttons: tuple[Button, ...]
+    fallback: str  # one line for notifications and clients that cannot show cards

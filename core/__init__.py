@@ -1,0 +1,1 @@
+"""Platform-neutral domain of Dutybot: pure functions over frozen values; time is always an argument."""

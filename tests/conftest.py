@@ -1,0 +1,43 @@
+"""Test-wide guards: no network beyond loopback, no proxies, no stray environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _allowed(address: object) -> bool:
+    if isinstance(address, (str, bytes)):
+        return True  # unix sockets (PostgreSQL's default)
+    host = address[0] if isinstance(address, tuple) else ""
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded(real):  # type: ignore[no-untyped-def]
+    def connect(self, address):  # type: ignore[no-untyped-def]
+        if not _allowed(address):
+            raise ConnectionRefusedError(f"tests may only reach loopback, not {address!r}")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOUSE_STYLE 12: any connection that is not to this machine fails the test."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded(_real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(_real_connect_ex))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "")
+    for name in ("DUTYBOT_CONFIG", "DUTYBOT_SECRET_KEY", "DUTYBOT_REDIS_URL", "DUTYBOT_LOCALE"):
+        monkeypatch.delenv(name, raising=False)

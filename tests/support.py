@@ -1,0 +1,188 @@
+"""Shared test helpers: a controllable clock, databases on both engines, a config builder, the app harness."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from sqlalchemy import create_engine, text
+
+from bot import migrate
+from bot.apply import apply_config
+from bot.bootstrap import Container, build_container
+from bot.config import Config, parse_config
+from bot.db.database import Database
+from bot.settings import Settings
+from bot.web.app import create_app
+
+ALERTMANAGER_KEY = "am-key-0123456789abcdef"
+API_TOKEN = "test-api-token-0123456789"
+SIGNING_SECRET = "slack-signing-secret-for-tests"
+BOT_TOKEN = "xoxb-test-token"
+
+
+class FakeClock:
+    """Starts at the real time (so Slack-style signatures made now are fresh) and moves when told."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+_SQLITE_TEMPLATE: Path | None = None
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database at head, copied from one migrated template per test session."""
+    global _SQLITE_TEMPLATE
+    if _SQLITE_TEMPLATE is None or not _SQLITE_TEMPLATE.exists():
+        template = Path(os.environ.get("TMPDIR", "/tmp")) / f"dutybot-template-{uuid.uuid4().hex}.db"
+        migrate.upgrade(f"sqlite:///{template}")
+        _SQLITE_TEMPLATE = template
+    target = tmp_path / "dutybot.db"
+    shutil.copy(_SQLITE_TEMPLATE, target)
+    return f"sqlite:///{target}"
+
+
+def postgres_url() -> str | None:
+    """A fresh, migrated PostgreSQL database per call, or None when DUTYBOT_TEST_DATABASE_URL is unset."""
+    base = os.environ.get("DUTYBOT_TEST_DATABASE_URL")
+    if not base:
+        return None
+    name = f"dutybot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_sync(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = base.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    return url
+
+
+def drop_postgres(url: str) -> None:
+    base = os.environ["DUTYBOT_TEST_DATABASE_URL"]
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(_sync(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _sync(url: str) -> str:
+    from bot.settings import sync_database_url
+
+    return sync_database_url(url)
+
+
+def base_config(slack_api_url: str | None = None, dingtalk_webhook: str | None = None,
+                dingtalk_secret: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """A small account: three people on a weekly rotation, a two-step policy, one service."""
+    config: dict[str, Any] = {
+        "timezone": "Asia/Shanghai", "locale": "en", "public_url": "http://127.0.0.1:8080",
+        "users": [
+            {"id": "alice", "name": "Alice", "im": {"slack": "UALICE"}},
+            {"id": "bob", "name": "Bob", "im": {"slack": "UBOB"}},
+            {"id": "carol", "name": "Carol", "im": {"slack": "UCAROL"}},
+        ],
+        "teams": [{"id": "sre", "name": "SRE", "members": ["alice", "bob", "carol"]}],
+        "schedules": [{
+            "id": "sre", "name": "SRE", "timezone": "Asia/Shanghai",
+            "layers": [{"name": "weekly", "members": ["alice", "bob", "carol"], "start": "2026-01-05T10:00",
+                        "rotation": {"every": 1, "unit": "week"}, "handoff": {"weekday": "mon", "time": "10:00"}}],
+            "notify": {"channels": []},
+        }],
+        "channels": [],
+        "escalation_policies": [{"id": "default", "steps": [
+            {"after": "0m", "notify": [{"schedule": "sre"}], "via": ["dm"]},
+            {"after": "5m", "notify": [{"user": "carol"}], "via": ["dm"]},
+        ]}],
+        "services": [{"id": "payments", "name": "Payments", "escalation_policy": "default",
+                      "integrations": [{"kind": "alertmanager", "key": ALERTMANAGER_KEY}],
+                      "grouping": {"by": ["alertname", "cluster"]}}],
+        "api": {"tokens": [{"name": "ci", "user": "alice", "token": API_TOKEN}]},
+    }
+    via = ["dm"]
+    if slack_api_url:
+        config["platforms"] = {"slack": {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET,
+                                         "api_url": slack_api_url}}
+        config["channels"].append({"id": "sre-slack", "platform": "slack", "chat_id": "CSRE"})
+        via.append("sre-slack")
+    if dingtalk_webhook:
+        channel = {"id": "ding-robot", "platform": "dingtalk-robot", "webhook": dingtalk_webhook}
+        if dingtalk_secret:
+            channel["secret"] = dingtalk_secret
+        config["channels"].append(channel)
+        via.append("ding-robot")
+    config["escalation_policies"][0]["steps"][0]["via"] = via
+    config.update(overrides)
+    return config
+
+
+def to_config(raw: dict[str, Any]) -> Config:
+    return parse_config(yaml.safe_dump(raw, allow_unicode=True))
+
+
+@dataclass
+class Harness:
+    """The app in-process over a real database, with a controllable clock and an HTTP client."""
+
+    container: Container
+    client: httpx.AsyncClient
+    clock: FakeClock
+    db_url: str
+
+    async def post_alerts(self, alerts: list[dict[str, Any]], key: str = ALERTMANAGER_KEY) -> httpx.Response:
+        return await self.client.post(f"/hooks/alertmanager/{key}", json=alertmanager_payload(alerts))
+
+    async def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"authorization": f"Bearer {API_TOKEN}"}
+        return await self.client.request(method, f"/api/v1{path}", headers=headers, **kwargs)
+
+    async def work(self) -> int:
+        """Run worker passes until nothing is left to do right now."""
+        total = 0
+        while done := await self.container.worker.tick():
+            total += done
+        return total
+
+
+async def start_harness(db_url: str, raw_config: dict[str, Any], clock: FakeClock | None = None,
+                        redis: Any = None) -> AsyncIterator[Harness]:
+    clock = clock or FakeClock()
+    db = Database(db_url)
+    await apply_config(db, to_config(raw_config), clock())
+    await db.close()
+    container = await build_container(Settings(database_url=db_url), clock=clock, redis=redis)
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://dutybot.test") as client:
+        yield Harness(container=container, client=client, clock=clock, db_url=db_url)
+    await container.close()
+
+
+def alert(name: str = "HighCPU", status: str = "firing", fingerprint: str = "fp-1", cluster: str = "prod",
+          severity: str = "critical", **labels: str) -> dict[str, Any]:
+    return {"status": status, "labels": {"alertname": name, "cluster": cluster, "severity": severity, **labels},
+            "annotations": {"summary": f"{name} on {cluster}"}, "startsAt": "2026-11-25T10:00:00.123456789Z",
+            "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else "2026-11-25T10:05:00Z",
+            "generatorURL": "http://prometheus.local/graph", "fingerprint": fingerprint}
+
+
+def alertmanager_payload(alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    status = "firing" if any(item["status"] == "firing" for item in alerts) else "resolved"
+    return {"version": "4", "groupKey": "{}:{alertname=\"x\"}", "truncatedAlerts": 0, "status": status,
+            "receiver": "dutybot", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+            "externalURL": "http://alertmanager.local", "alerts": alerts}
