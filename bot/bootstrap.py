@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.robots.send import DingTalkRobotSender
 from adapters.slack.inbound import build_app
 from adapters.slack.send import SlackSender
+from bot import logsafety
 from bot.coordination import MemoryDeduper, RedisDeduper
 from bot.db.database import Database
 from bot.db.tables import KeyValue
@@ -74,6 +75,7 @@ class Container:
 async def build_container(settings: Settings, clock: Callable[[], datetime] = system_clock,
                           redis: Any = None) -> Container:
     """Build from settings; the database must already be migrated and the config applied."""
+    logsafety.install()
     db = Database(settings.database_url)
     link_key = await _link_key(db, settings)
     async with db.transaction() as session:

@@ -159,6 +159,7 @@ def worker() -> None:
 
 async def _serve(settings: Settings, host: str, port: int, with_web: bool, with_worker: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry robot URLs with access tokens
     container = await build_container(settings)
     stop = asyncio.Event()
     tasks = []

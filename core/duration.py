@@ -15,7 +15,10 @@ def parse_duration(text: str) -> timedelta:
     if not cleaned or _PART.sub("", cleaned):
         raise ValueError(f"{text!r} is not a duration; write e.g. 30s, 5m, 1h or 1h30m")
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(cleaned))
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # timedelta stops at 999,999,999 days; the config must get a ValueError
+        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 def format_duration(delta: timedelta) -> str:

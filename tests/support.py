@@ -182,7 +182,42 @@ def alert(name: str = "HighCPU", status: str = "firing", fingerprint: str = "fp-
 
 
 def alertmanager_payload(alerts: list[dict[str, Any]]) -> dict[str, Any]:
-    status = "firing" if any(item["status"] == "firing" for item in alerts) else "resolved"
+    status = "firing" if any(item.get("status", "firing") == "firing" for item in alerts) else "resolved"
     return {"version": "4", "groupKey": "{}:{alertname=\"x\"}", "truncatedAlerts": 0, "status": status,
             "receiver": "dutybot", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
             "externalURL": "http://alertmanager.local", "alerts": alerts}
+
+
+def slack_action_form(user: str, action: str, incident_id: int, response_url: str,
+                      trigger_id: str = "trigger-1") -> bytes:
+    """A `block_actions` click as Slack posts it: form-encoded `payload=<json>`."""
+    from urllib.parse import urlencode
+    import json
+
+    payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+               "team": {"id": "T1"}, "api_app_id": "A1", "trigger_id": trigger_id, "response_url": response_url,
+               "channel": {"id": "CSRE", "name": "sre"},
+               "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "CSRE"},
+               "message": {"ts": "1700000000.000100", "text": "card"},
+               "actions": [{"type": "button", "action_id": action, "block_id": f"incident:{incident_id}",
+                            "value": str(incident_id), "action_ts": "1700000001.0"}]}
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def slack_command_form(user: str, channel: str, response_url: str, command: str = "/oncall",
+                       text: str = "") -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode({"team_id": "T1", "channel_id": channel, "channel_name": "sre", "user_id": user,
+                      "user_name": user.lower(), "command": command, "text": text, "api_app_id": "A1",
+                      "response_url": response_url, "trigger_id": "trigger-2"}).encode()
+
+
+async def post_slack(client: httpx.AsyncClient, body: bytes, now: datetime, secret: str = SIGNING_SECRET,
+                     content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
+    """POST to /slack/events signed the way Slack signs (v0 HMAC-SHA256) at time `now`."""
+    from tests.fakes.slack import FakeSlack
+
+    headers = FakeSlack.sign(secret, body, int(now.timestamp()))
+    headers["content-type"] = content_type
+    return await client.post("/slack/events", content=body, headers=headers)

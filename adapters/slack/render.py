@@ -24,7 +24,8 @@ COMMENT_INPUT = "text"
 def card_blocks(card: Card) -> list[dict[str, Any]]:
     """The incident card: header, status, fields, labels, and the action buttons."""
     header = f"{card.title}"[:MAX_HEADER_TEXT]
-    fields = [{"type": "mrkdwn", "text": _clip(f"*{field.label}*\n{field.value}", MAX_FIELD_TEXT)}
+    fields = [{"type": "mrkdwn",
+               "text": _clip(f"*{_escape(field.label)}*\n{_escape(field.value)}", MAX_FIELD_TEXT)}
               for field in card.fields][:MAX_FIELDS]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},

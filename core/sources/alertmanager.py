@@ -51,7 +51,10 @@ def _parse_alert(alert: Any, path: str) -> AlertEvent:
     fingerprint = alert.get("fingerprint") or _fingerprint(labels)
     if not isinstance(fingerprint, str):
         raise PayloadError(f"{path}.fingerprint", "must be a string")
+    _utf8(fingerprint, f"{path}.fingerprint", "must be valid UTF-8 text")
     generator = alert.get("generatorURL")
+    if isinstance(generator, str):
+        _utf8(generator, f"{path}.generatorURL", "must be valid UTF-8 text")
     return AlertEvent(
         source="alertmanager",
         fingerprint=fingerprint,
@@ -72,7 +75,18 @@ def _string_map(value: Any, path: str) -> dict[str, str]:
     bad = [key for key, item in value.items() if not isinstance(item, str)]
     if bad:
         raise PayloadError(f"{path}.{bad[0]}", "must be a string")
+    for key, item in value.items():
+        _utf8(key, path, "names must be valid UTF-8 text")
+        _utf8(item, f"{path}.{key}", "must be valid UTF-8 text")
     return dict(value)
+
+
+def _utf8(text: str, path: str, message: str) -> None:
+    """JSON's \\ud800 escapes decode to lone surrogates, which no database or chat platform accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PayloadError(path, message) from None
 
 
 def _time(value: Any, path: str) -> datetime | None:
