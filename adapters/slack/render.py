@@ -23,15 +23,15 @@ COMMENT_INPUT = "text"
 
 def card_blocks(card: Card) -> list[dict[str, Any]]:
     """The incident card: header, status, fields, labels, and the action buttons."""
-    header = f"{card.title}"[:MAX_HEADER_TEXT]
+    header = card.title[:MAX_HEADER_TEXT]
+    emoji = SEVERITY_EMOJI[card.severity.value]
     fields = [{"type": "mrkdwn",
                "text": _clip(f"*{_escape(field.label)}*\n{_escape(field.value)}", MAX_FIELD_TEXT)}
               for field in card.fields][:MAX_FIELDS]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
         {"type": "section", "block_id": "status",
-         "text": {"type": "mrkdwn", "text": _clip(f"{SEVERITY_EMOJI[card.severity.value]} *{_escape(card.status_line)}*",
-                                                 MAX_SECTION_TEXT)}},
+         "text": {"type": "mrkdwn", "text": _clip(f"{emoji} *{_escape(card.status_line)}*", MAX_SECTION_TEXT)}},
         {"type": "section", "block_id": "fields", "fields": fields},
     ]
     if card.labels:

@@ -144,9 +144,15 @@ class Dispatcher:
             view = await incident_view(session, incident, directory)
         links = None
         if destination.platform != "slack":
-            links = {action: f"{directory.public_url}/a/{issue_link(self._link_key, action, incident_id, now, channel=destination.address)}"
+            links = {action: self._link(directory, action, incident_id, destination, now)
                      for action in _link_actions(view.status)}
         return incident_card(view, translator, directory.timezone, links=links)
+
+    def _link(self, directory: Directory, action: str, incident_id: int, destination: Destination,
+              now: datetime) -> str:
+        """An absolute one-click URL under the public URL, naming one action on one incident."""
+        token = issue_link(self._link_key, action, incident_id, now, channel=destination.address)
+        return f"{directory.public_url}/a/{token}"
 
     def _robot_message(self, card: Card) -> dict[str, Any]:
         return dingtalk_message(card, title=card.fallback)
