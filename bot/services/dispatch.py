@@ -95,6 +95,10 @@ class Dispatcher:
         except SendError as error:
             await self._failed(row, error, now)
             self._on_sent(row.destination.get("platform", "update"), False)
+        except Exception as error:  # noqa: BLE001 - a bug must cost retries, not the whole outbox
+            log.exception("notification %s could not be delivered", row.id)
+            await self._failed(row, RetryableSendError(f"internal error: {type(error).__name__}"), now)
+            self._on_sent(row.destination.get("platform", "update"), False)
         else:
             self._on_sent(row.destination.get("platform", "update"), True)
 

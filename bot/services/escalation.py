@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,25 +19,49 @@ from core.ports import Destination
 from core.schedule import on_call
 
 CLAIM_BATCH = 50
+log = logging.getLogger(__name__)
 
 
 async def fire_due_timers(db: Database, directory: Directory, now: datetime) -> int:
-    """Fire every timer due by `now`, each in its own transaction; with several workers each fires once."""
+    """Fire every timer due by `now`, each in its own transaction; with several workers each fires once.
+
+    A timer that cannot fire (a bug, a broken policy snapshot) is marked failed and logged, so it never
+    blocks the timers behind it.
+    """
     fired = 0
-    while True:
-        async with db.transaction() as session:
-            query = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
-                     .order_by(Timer.due_at, Timer.id).limit(1))
-            if not db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            timer = await session.scalar(query)
-            if timer is None:
-                return fired
-            timer.status, timer.fired_at = "fired", now
-            await _fire(session, directory, timer, now)
-            fired += 1
-        if fired >= CLAIM_BATCH:
-            return fired
+    while fired < CLAIM_BATCH:
+        timer_id: int | None = None
+        try:
+            async with db.transaction() as session:
+                timer = await _claim(db, session, now)
+                if timer is None:
+                    return fired
+                timer_id = timer.id
+                timer.status, timer.fired_at = "fired", now
+                await _fire(session, directory, timer, now)
+        except Exception:  # noqa: BLE001 - one poison timer must not stop escalation for everyone
+            if timer_id is None:
+                raise  # the claim itself failed (database down): the worker loop retries
+            log.exception("escalation timer %s failed", timer_id)
+            await _mark_failed(db, timer_id, now)
+        fired += 1
+    return fired
+
+
+async def _claim(db: Database, session: AsyncSession, now: datetime) -> Timer | None:
+    query = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
+             .order_by(Timer.due_at, Timer.id).limit(1))
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return await session.scalar(query)
+
+
+async def _mark_failed(db: Database, timer_id: int, now: datetime) -> None:
+    async with db.transaction() as session:
+        timer = await session.get(Timer, timer_id)
+        if timer is not None and timer.status == "pending":
+            timer.status, timer.fired_at = "failed", now
+            add_timeline(session, timer.incident_id, "escalation_failed", now, position=timer.position)
 
 
 async def next_due(db: Database) -> datetime | None:

@@ -76,3 +76,20 @@ async def test_timers_survive_a_restart(db_url: str, fake_slack: FakeSlack) -> N
     finally:
         await container.close()
     assert _dm_users(fake_slack)[-1] == "UCAROL"
+
+
+async def test_a_broken_timer_does_not_block_the_others(harness: Harness, fake_slack: FakeSlack) -> None:
+    from sqlalchemy import update
+
+    from bot.db.tables import Incident
+
+    await harness.post_alerts([alert("Broken", fingerprint="x")])
+    async with harness.container.db.transaction() as session:
+        await session.execute(update(Incident).where(Incident.id == 1).values(policy={"steps": "garbage"}))
+    harness.clock.advance(seconds=1)
+    await harness.post_alerts([alert("Healthy", fingerprint="y")])
+    await harness.work()
+    texts = [call.params["text"] for call in fake_slack.calls_to("chat.postMessage")]
+    assert texts and all("Healthy" in text for text in texts)
+    timeline = [entry["kind"] for entry in (await harness.api("GET", "/incidents/1")).json()["timeline"]]
+    assert "escalation_failed" in timeline
