@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -159,7 +161,6 @@ def worker() -> None:
 
 async def _serve(settings: Settings, host: str, port: int, with_web: bool, with_worker: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry robot URLs with access tokens
     container = await build_container(settings)
     stop = asyncio.Event()
     tasks = []
@@ -180,9 +181,25 @@ async def _serve(settings: Settings, host: str, port: int, with_web: bool, with_
         await container.close()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after serving, which kills the process before the worker and the database
+    are closed; here a signal only asks the server to exit, and `_serve` shuts everything down in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
 async def _run_web(container: Container, host: str, port: int, stop: asyncio.Event) -> None:
     # access logs are off: paths carry integration keys and one-click tokens
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host=host, port=port, access_log=False,
+    server = _Server(uvicorn.Config(create_app(container), host=host, port=port, access_log=False,
                                            log_level="info", lifespan="off"))
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():

@@ -41,10 +41,14 @@ class Proc:
         self.name = name
         self.argv = argv
         self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.popen = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, env=dict(env) if env is not None else None,
-                                      cwd=cwd)
+        self._log = open(log_path, "wb")  # closed in stop()
+        try:
+            self.popen = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, env=dict(env) if env is not None else None,
+                                          cwd=cwd)
+        except BaseException:
+            self._log.close()
+            raise
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -155,6 +155,9 @@ def test_alert_to_acknowledged_incident_over_http(tmp_path: Path, fake_slack: Fa
         for secret in (fake_robot.access_token, fake_robot.secret, BOT_TOKEN, SIGNING_SECRET, API_TOKEN):
             assert secret not in log, f"the server log leaks {secret!r}"
 
+        # SIGTERM stops the worker and closes the database before the process exits
+        assert dutybot.proc.stop() == 0, dutybot.proc.output()
+
 
 def test_escalation_step_two_pages_the_next_person(tmp_path: Path, fake_slack: FakeSlack) -> None:
     port = free_port()
