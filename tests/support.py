@@ -191,8 +191,8 @@ def alertmanager_payload(alerts: list[dict[str, Any]]) -> dict[str, Any]:
 def slack_action_form(user: str, action: str, incident_id: int, response_url: str,
                       trigger_id: str = "trigger-1") -> bytes:
     """A `block_actions` click as Slack posts it: form-encoded `payload=<json>`."""
-    from urllib.parse import urlencode
     import json
+    from urllib.parse import urlencode
 
     payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T1"},
                "team": {"id": "T1"}, "api_app_id": "A1", "trigger_id": trigger_id, "response_url": response_url,
