@@ -136,3 +136,21 @@ async def test_oncall_command_lists_who_is_on_call(harness: Harness, fake_slack:
     text = response.text
     assert "On call now" in text and "SRE:" in text
     assert any(name in text for name in ("Alice", "Bob", "Carol"))
+
+
+async def test_oncall_in_a_linked_channel_shows_only_its_schedules(db_url: str, fake_slack: FakeSlack) -> None:
+    from tests.support import base_config, start_harness
+
+    raw = base_config(slack_api_url=fake_slack.api_url)
+    raw["channels"].append({"id": "dba-slack", "platform": "slack", "chat_id": "CDBA"})
+    raw["schedules"].append({"id": "dba", "name": "DBA", "notify": {"channels": ["dba-slack"]},
+                             "layers": [{"name": "only", "members": ["carol"], "start": "2026-01-01T00:00",
+                                         "rotation": {"every": 1, "unit": "day"}}]})
+    async for harness in start_harness(db_url, raw):
+        linked = await post_slack(harness.client, slack_command_form("UALICE", "CDBA", fake_slack.response_url()),
+                                  harness.clock())
+        assert "DBA: Carol" in linked.text and "SRE:" not in linked.text
+        harness.clock.advance(seconds=1)  # a new signature, not a replay
+        unlinked = await post_slack(harness.client,
+                                    slack_command_form("UALICE", "CSRE", fake_slack.response_url()), harness.clock())
+        assert "DBA: Carol" in unlinked.text and "SRE:" in unlinked.text
