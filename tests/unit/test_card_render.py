@@ -1,0 +1,170 @@
+"""Platform renderers of the neutral card: Slack Block Kit and the DingTalk robot, within each platform's limits."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.robots.render import dingtalk_message
+from adapters.robots.verify import dingtalk_sign
+from adapters.slack.render import card_blocks
+from cards.build import incident_card
+from cards.i18n import Translator
+from cards.model import Card
+from core.model import IncidentStatus, IncidentView, Severity
+
+GOLDEN = Path(__file__).parent / "golden"
+# Block Kit limits (platforms.md §1: slack_sdk/models/blocks and the Block Kit docs)
+MAX_BLOCKS, MAX_SECTION, MAX_FIELDS, MAX_FIELD, MAX_BUTTON, MAX_HEADER, MAX_ID = 50, 3000, 10, 2000, 75, 150, 255
+DINGTALK_MAX_BYTES = 20_000  # custom robot body (platforms.md §1)
+LINKS = {"ack": "https://dutybot.example.com/a/ack-token", "resolve": "https://dutybot.example.com/a/resolve-token"}
+
+VIEW = IncidentView(
+    id=7, number=12, title="CPU high on db-1", status=IncidentStatus.TRIGGERED, severity=Severity.CRITICAL,
+    service_id="payments", service_name="支付服务", alert_count=3, labels={"alertname": "CPUHigh", "cluster": "prod"},
+    created_at=datetime(2026, 12, 1, 1, 58, tzinfo=UTC), on_call=("王丽",),
+)
+HUGE = replace(
+    VIEW, title="磁盘" * 5_000, service_name="s" * 5_000, on_call=tuple(f"person-{i}" for i in range(500)),
+    labels={f"label-{i:03}": "<&>" * 300 for i in range(500)},
+    status=IncidentStatus.ACKNOWLEDGED, acknowledged_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+    acknowledged_by="名" * 5_000,
+)
+
+
+def card(view: IncidentView = VIEW, locale: str = "en", links: dict[str, str] | None = None) -> Card:
+    return incident_card(view, Translator(locale), "Asia/Shanghai", links=links)
+
+
+def assert_matches_golden(name: str, actual: Any) -> None:
+    """Compare with tests/unit/golden/<name>; `UPDATE_GOLDEN=1` rewrites the file after a deliberate change."""
+    path = GOLDEN / name
+    text = json.dumps(actual, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path} is missing; run with UPDATE_GOLDEN=1 to write it, then review it"
+    assert json.loads(path.read_text(encoding="utf-8")) == actual
+
+
+def block_kit_violations(blocks: list[dict[str, Any]]) -> list[str]:
+    problems = [] if len(blocks) <= MAX_BLOCKS else [f"{len(blocks)} blocks"]
+    for index, block in enumerate(blocks):
+        where = f"blocks[{index}] ({block['type']})"
+        if len(block.get("block_id", "")) > MAX_ID:
+            problems.append(f"{where}.block_id")
+        if block["type"] == "header" and not 0 < len(block["text"]["text"]) <= MAX_HEADER:
+            problems.append(f"{where}.text: {len(block['text']['text'])} characters")
+        if block["type"] == "section":
+            if "text" in block and not 0 < len(block["text"]["text"]) <= MAX_SECTION:
+                problems.append(f"{where}.text: {len(block['text']['text'])} characters")
+            fields = block.get("fields", [])
+            if len(fields) > MAX_FIELDS:
+                problems.append(f"{where}.fields: {len(fields)} fields")
+            problems += [f"{where}.fields[{i}]" for i, field in enumerate(fields) if len(field["text"]) > MAX_FIELD]
+        for element in block.get("elements", []):
+            if not 0 < len(element["text"]["text"]) <= MAX_BUTTON:
+                problems.append(f"{where}: button text of {len(element['text']['text'])} characters")
+            if len(element.get("action_id", "")) > MAX_ID or len(element.get("value", "")) > 2000:
+                problems.append(f"{where}: button id or value")
+    return problems
+
+
+def test_slack_blocks_golden() -> None:
+    assert_matches_golden("slack_card_blocks.json", card_blocks(card()))
+
+
+def test_dingtalk_message_golden() -> None:
+    robot_card = card(locale="zh-CN", links=LINKS)
+    assert_matches_golden("dingtalk_message.json", dingtalk_message(robot_card, title=robot_card.fallback))
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize("status", list(IncidentStatus), ids=lambda status: status.value)
+def test_slack_blocks_of_a_huge_incident_stay_within_block_kit_limits(locale: str, status: IncidentStatus) -> None:
+    view = replace(HUGE, status=status, resolved_at=HUGE.acknowledged_at, resolved_by=HUGE.acknowledged_by)
+    blocks = card_blocks(card(view, locale))
+    assert block_kit_violations(blocks) == []
+    assert blocks[0]["text"]["text"].startswith("#12 磁盘磁盘")
+
+
+def test_slack_buttons_carry_the_incident_and_action() -> None:
+    (actions,) = [block for block in card_blocks(card()) if block["type"] == "actions"]
+    assert [(e["action_id"], e["value"], e["text"]["text"]) for e in actions["elements"]] == [
+        ("ack", "7", "Acknowledge"), ("resolve", "7", "Resolve"), ("comment", "7", "Comment")]
+    assert actions["block_id"] == "incident:7"
+
+
+def test_slack_link_buttons_open_the_link() -> None:
+    (actions,) = [block for block in card_blocks(card(links=LINKS)) if block["type"] == "actions"]
+    assert [element.get("url") for element in actions["elements"]] == [LINKS["ack"], LINKS["resolve"]]
+
+
+def test_slack_text_from_alerts_and_config_is_escaped() -> None:
+    view = replace(VIEW, service_name="R&D <!channel>", labels={"team": "<!here> & <@U123>"},
+                   status=IncidentStatus.ACKNOWLEDGED, acknowledged_at=VIEW.created_at, acknowledged_by="<b>")
+    mrkdwn = _mrkdwn_texts(card_blocks(card(view)))
+    assert not any(marker in text for text in mrkdwn for marker in ("<!channel>", "<!here>", "<@U123>", "<b>"))
+    assert "*Service*\nR&amp;D &lt;!channel&gt;" in mrkdwn
+
+
+def _mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts = [block["text"]["text"] for block in blocks if block["type"] == "section" and "text" in block]
+    return texts + [field["text"] for block in blocks for field in block.get("fields", [])]
+
+
+TEXT = st.text(max_size=400)
+
+
+@settings(max_examples=50)
+@given(TEXT, TEXT, st.dictionaries(st.text(max_size=50), TEXT, max_size=60), st.sampled_from(["en", "zh-CN"]))
+def test_slack_limits_hold_for_any_text(title: str, service: str, labels: dict[str, str], locale: str) -> None:
+    view = replace(VIEW, title=title * 30, service_name=service * 10, labels=labels)
+    assert block_kit_violations(card_blocks(card(view, locale))) == []
+
+
+def body_bytes(message: dict[str, Any]) -> int:
+    return len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
+
+
+@pytest.mark.parametrize("links", [LINKS, None], ids=["action-card", "markdown"])
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_dingtalk_message_of_a_huge_incident_fits_the_robot_limit(links: dict[str, str] | None, locale: str) -> None:
+    huge = card(replace(HUGE, status=IncidentStatus.TRIGGERED), locale, links)
+    message = dingtalk_message(huge, title=huge.fallback)
+    assert body_bytes(message) <= DINGTALK_MAX_BYTES
+    body = message[message["msgtype"]]
+    assert body["text"].startswith("### 🔴 #12 磁盘")
+    if links:
+        assert message["msgtype"] == "actionCard"
+        assert [button["actionURL"] for button in body["btns"]] == [LINKS["ack"], LINKS["resolve"]]
+    else:
+        assert message["msgtype"] == "markdown"
+
+
+def test_dingtalk_message_of_a_normal_card_is_not_trimmed() -> None:
+    robot_card = card(links=LINKS)
+    message = dingtalk_message(robot_card, title=robot_card.fallback)
+    assert message["actionCard"]["title"] == "[Critical] #12 CPU high on db-1 (Triggered)"
+    assert "- `cluster` = `prod`" in message["actionCard"]["text"]
+    assert "…" not in message["actionCard"]["text"]
+
+
+def test_dingtalk_sign_known_answer() -> None:
+    """platforms.md §3.3: timestamp 1599360473000 with secret SECdemo."""
+    signature = dingtalk_sign("SECdemo", 1599360473000)
+    assert signature == "tGWkA5eQOQNCNPDgphtxIoNLO+/gD8Lcb705KQoRzeY="
+    assert quote(signature, safe="") == "tGWkA5eQOQNCNPDgphtxIoNLO%2B%2FgD8Lcb705KQoRzeY%3D"
+
+
+@pytest.mark.parametrize(("secret", "timestamp"), [("SECother", 1599360473000), ("SECdemo", 1599360473001)])
+def test_dingtalk_sign_depends_on_secret_and_time(secret: str, timestamp: int) -> None:
+    assert dingtalk_sign(secret, timestamp) != dingtalk_sign("SECdemo", 1599360473000)

@@ -1,0 +1,222 @@
+"""core/schedule.py as tables of (layer, instant) → who is on call (HOUSE_STYLE 14)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.schedule import Handoff, Layer, OnCall, Override, Schedule, Slot, Unit, on_call
+
+SHANGHAI = "Asia/Shanghai"
+NEW_YORK = "America/New_York"
+MONDAY_10 = Handoff(weekday=0, at=time(10, 0))
+
+
+def slots(*names: str) -> tuple[Slot, ...]:
+    return tuple(Slot(users=(name,)) for name in names)
+
+
+def weekly(start: str, *names: str, handoff: Handoff | None = MONDAY_10, end: str | None = None,
+           name: str = "Week") -> Layer:
+    return Layer(name=name, slots=slots(*names), start=datetime.fromisoformat(start), handoff=handoff,
+                 end=datetime.fromisoformat(end) if end else None)
+
+
+def local(zone: str, text: str) -> datetime:
+    """A wall time in `zone`; `fold=1` picks the second of a repeated hour."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+def who(schedule: Schedule, at: datetime) -> tuple[str, ...]:
+    return on_call(schedule, at).users
+
+
+# 2026-01-05 is a Monday.
+ABC_FROM_MONDAY = Schedule("sre", "SRE", SHANGHAI, (weekly("2026-01-05T10:00", "alice", "bob", "carol"),))
+
+
+@pytest.mark.parametrize(("when", "expected"), [
+    ("2026-01-05T09:59", ()),                 # before the layer starts
+    ("2026-01-05T10:00", ("alice",)),
+    ("2026-01-12T09:59", ("alice",)),
+    ("2026-01-12T10:00", ("bob",)),           # Monday 10:00 handoff
+    ("2026-01-18T23:59", ("bob",)),
+    ("2026-01-19T10:00", ("carol",)),
+    ("2026-01-26T09:59", ("carol",)),
+    ("2026-01-26T10:00", ("alice",)),         # wraps around
+    ("2026-12-01T09:59", ("carol",)),         # 47 handoffs later: 47 % 3 == 2
+])
+def test_weekly_rotation_with_monday_handoff(when: str, expected: tuple[str, ...]) -> None:
+    assert who(ABC_FROM_MONDAY, local(SHANGHAI, when)) == expected
+
+
+# Starts on a Wednesday: alice covers Wednesday until the first Monday handoff, then each person a week.
+FROM_WEDNESDAY = Schedule("sre", "SRE", SHANGHAI, (weekly("2026-01-07T08:00", "alice", "bob", "carol"),))
+
+
+@pytest.mark.parametrize(("when", "expected"), [
+    ("2026-01-07T07:59", ()),
+    ("2026-01-07T08:00", ("alice",)),
+    ("2026-01-12T09:59", ("alice",)),
+    ("2026-01-12T10:00", ("bob",)),
+    ("2026-01-19T10:00", ("carol",)),
+    ("2026-01-26T10:00", ("alice",)),
+])
+def test_layer_starting_before_the_first_handoff(when: str, expected: tuple[str, ...]) -> None:
+    assert who(FROM_WEDNESDAY, local(SHANGHAI, when)) == expected
+
+
+def test_first_shift_can_be_shorter_than_an_hour() -> None:
+    schedule = Schedule("s", "S", SHANGHAI, (weekly("2026-01-05T09:00", "alice", "bob"),))
+    assert who(schedule, local(SHANGHAI, "2026-01-05T09:30")) == ("alice",)
+    assert who(schedule, local(SHANGHAI, "2026-01-05T10:00")) == ("bob",)
+
+
+@pytest.mark.parametrize(("zone", "start", "after_change"), [
+    # New York: clocks go forward 2026-03-08 and back 2026-11-01
+    (NEW_YORK, "2026-03-02T10:00", "2026-03-09"),
+    (NEW_YORK, "2026-10-26T10:00", "2026-11-02"),
+    # Berlin: forward 2026-03-29, back 2026-10-25
+    ("Europe/Berlin", "2026-03-23T10:00", "2026-03-30"),
+    ("Europe/Berlin", "2026-10-19T10:00", "2026-10-26"),
+])
+def test_handoff_stays_at_ten_local_across_dst(zone: str, start: str, after_change: str) -> None:
+    schedule = Schedule("s", "S", zone, (weekly(start, "alice", "bob"),))
+    assert who(schedule, local(zone, f"{after_change}T09:59")) == ("alice",)
+    assert who(schedule, local(zone, f"{after_change}T10:00")) == ("bob",)
+
+
+@pytest.mark.parametrize(("utc", "expected"), [
+    ("2026-03-09T13:59", ("alice",)),   # 09:59 EDT
+    ("2026-03-09T14:00", ("bob",)),     # 10:00 EDT, one hour earlier in UTC than the week before
+    ("2026-11-02T14:59", ("bob",)),     # 09:59 EST: 34 handoffs since March 2
+    ("2026-11-02T15:00", ("carol",)),   # 10:00 EST
+])
+def test_new_york_handoff_in_utc(utc: str, expected: tuple[str, ...]) -> None:
+    schedule = Schedule("s", "S", NEW_YORK, (weekly("2026-03-02T10:00", "alice", "bob", "carol"),))
+    assert who(schedule, datetime.fromisoformat(utc).replace(tzinfo=UTC)) == expected
+
+
+def test_daily_rotation_keeps_local_time_on_a_23_hour_day() -> None:
+    layer = Layer("Day", slots("alice", "bob"), start=datetime(2026, 3, 7, 9, 0), unit=Unit.DAY)
+    schedule = Schedule("s", "S", NEW_YORK, (layer,))
+    assert who(schedule, local(NEW_YORK, "2026-03-08T08:59")) == ("alice",)
+    assert who(schedule, local(NEW_YORK, "2026-03-08T09:00")) == ("bob",)
+    assert who(schedule, local(NEW_YORK, "2026-03-09T09:00")) == ("alice",)
+
+
+@pytest.mark.parametrize(("start", "when", "fold", "expected"), [
+    # spring forward: 00:00 EST, 01:00 EST, then 03:00 EDT is only the second hour
+    ("2026-03-08T00:00", "2026-03-08T01:30", 0, ("bob",)),
+    ("2026-03-08T00:00", "2026-03-08T03:30", 0, ("carol",)),
+    ("2026-03-08T00:00", "2026-03-08T04:30", 0, ("alice",)),
+    # fall back: 01:00 happens twice, and each of them is a real hour with its own person
+    ("2026-11-01T00:00", "2026-11-01T01:30", 0, ("bob",)),
+    ("2026-11-01T00:00", "2026-11-01T01:30", 1, ("carol",)),
+    ("2026-11-01T00:00", "2026-11-01T02:30", 0, ("alice",)),
+])
+def test_hourly_rotation_counts_real_hours(start: str, when: str, fold: int, expected: tuple[str, ...]) -> None:
+    layer = Layer("Hourly", slots("alice", "bob", "carol"), start=datetime.fromisoformat(start), unit=Unit.HOUR)
+    schedule = Schedule("s", "S", NEW_YORK, (layer,))
+    assert who(schedule, local(NEW_YORK, when).replace(fold=fold)) == expected
+
+
+def test_rotation_every_eight_hours() -> None:
+    layer = Layer("8h", slots("alice", "bob", "carol"), start=datetime(2026, 1, 5, 0, 0), every=8, unit=Unit.HOUR)
+    schedule = Schedule("s", "S", SHANGHAI, (layer,))
+    assert [who(schedule, local(SHANGHAI, f"2026-01-05T{hour:02}:00"))[0] for hour in (0, 7, 8, 16, 23)] == [
+        "alice", "alice", "bob", "carol", "carol"]
+    assert who(schedule, local(SHANGHAI, "2026-01-06T00:00")) == ("alice",)
+
+
+@pytest.mark.parametrize(("start", "every", "when", "expected"), [
+    ("2026-01-31T09:00", 1, "2026-02-28T08:59", ("alice",)),
+    ("2026-01-31T09:00", 1, "2026-02-28T09:00", ("bob",)),      # clamped to the end of February
+    ("2026-01-31T09:00", 1, "2026-03-30T09:00", ("bob",)),      # not the 28th again
+    ("2026-01-31T09:00", 1, "2026-03-31T09:00", ("carol",)),
+    ("2026-01-31T09:00", 1, "2026-04-30T09:00", ("alice",)),
+    ("2026-01-31T09:00", 1, "2026-05-30T09:00", ("alice",)),
+    ("2026-01-31T09:00", 1, "2026-05-31T09:00", ("bob",)),
+    ("2028-01-31T09:00", 1, "2028-02-28T09:00", ("alice",)),    # leap year: the 29th
+    ("2028-01-31T09:00", 1, "2028-02-29T09:00", ("bob",)),
+    ("2026-01-31T09:00", 2, "2026-02-28T09:00", ("alice",)),
+    ("2026-01-31T09:00", 2, "2026-03-31T09:00", ("bob",)),
+])
+def test_monthly_rotation_clamps_to_month_end(start: str, every: int, when: str,
+                                              expected: tuple[str, ...]) -> None:
+    layer = Layer("Month", slots("alice", "bob", "carol"), start=datetime.fromisoformat(start), every=every,
+                  unit=Unit.MONTH)
+    assert who(Schedule("s", "S", SHANGHAI, (layer,)), local(SHANGHAI, when)) == expected
+
+
+@pytest.mark.parametrize(("when", "expected"), [
+    ("2026-01-19T09:59", ("bob",)),
+    ("2026-01-19T10:00", ()),       # the end is exclusive
+    ("2026-06-01T12:00", ()),
+])
+def test_layer_end(when: str, expected: tuple[str, ...]) -> None:
+    layer = weekly("2026-01-05T10:00", "alice", "bob", end="2026-01-19T10:00")
+    assert who(Schedule("s", "S", SHANGHAI, (layer,)), local(SHANGHAI, when)) == expected
+
+
+BASE = weekly("2026-01-05T10:00", "alice", "bob", "carol", name="Week")
+NIGHTS = Layer("Nights", slots("night-owl"), start=datetime(2026, 1, 13, 20, 0), end=datetime(2026, 1, 14, 8, 0),
+               unit=Unit.DAY)
+COVER = Override(start=local(SHANGHAI, "2026-01-13T00:00"), end=local(SHANGHAI, "2026-01-14T00:00"), user="dave")
+LAYERED = Schedule("s", "S", SHANGHAI, (BASE, NIGHTS), overrides=(COVER,))
+
+
+@pytest.mark.parametrize(("when", "users", "source"), [
+    ("2026-01-12T23:59", ("bob",), "layer:Week"),
+    ("2026-01-13T00:00", ("dave",), "override"),       # the override wins over both layers
+    ("2026-01-13T21:00", ("dave",), "override"),
+    ("2026-01-14T00:00", ("night-owl",), "layer:Nights"),  # the later layer wins where it has someone
+    ("2026-01-14T07:59", ("night-owl",), "layer:Nights"),
+    ("2026-01-14T08:00", ("bob",), "layer:Week"),      # and the earlier one shows again after it
+])
+def test_precedence_override_then_later_layer(when: str, users: tuple[str, ...], source: str) -> None:
+    result = on_call(LAYERED, local(SHANGHAI, when))
+    assert (result.users, result.source) == (users, source)
+
+
+ROLES_LAYER = Layer("Roles", (Slot(roles={"primary": "erin", "backup": "frank"}), Slot(users=("carol", "dave"))),
+                    start=datetime(2026, 1, 5, 10, 0), handoff=MONDAY_10)
+ROLES = Schedule("s", "S", SHANGHAI, (ROLES_LAYER,))
+
+
+def test_role_slot() -> None:
+    result = on_call(ROLES, local(SHANGHAI, "2026-01-06T12:00"))
+    assert result.users == ("erin", "frank")
+    assert result.roles == {"primary": ("erin",), "backup": ("frank",)}
+    assert result.for_role("primary") == ("erin",)
+    assert result.for_role("backup") == ("frank",)
+    assert result.for_role(None) == ("erin", "frank")
+    assert result.for_role("tertiary") == ()
+
+
+def test_slot_of_several_people_without_roles_pages_everyone_for_any_role() -> None:
+    result = on_call(ROLES, local(SHANGHAI, "2026-01-13T12:00"))
+    assert result.users == ("carol", "dave")
+    assert result.roles == {}
+    assert result.for_role("primary") == ("carol", "dave")
+
+
+def test_a_person_in_two_roles_is_listed_once() -> None:
+    layer = Layer("Solo", (Slot(roles={"primary": "erin", "backup": "erin"}),), start=datetime(2026, 1, 1))
+    result = on_call(Schedule("s", "S", SHANGHAI, (layer,)), local(SHANGHAI, "2026-01-02T00:00"))
+    assert result.users == ("erin",)
+    assert result.for_role("backup") == ("erin",)
+
+
+def test_override_for_a_role() -> None:
+    override = Override(start=local(SHANGHAI, "2026-01-06T00:00"), end=local(SHANGHAI, "2026-01-07T00:00"),
+                        user="dave", role="primary")
+    result = on_call(Schedule("s", "S", SHANGHAI, (ROLES_LAYER,), (override,)), local(SHANGHAI, "2026-01-06T12:00"))
+    assert result == OnCall(users=("dave",), roles={"primary": ("dave",)}, source="override")
+
+
+def test_naive_datetime_is_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        on_call(ABC_FROM_MONDAY, datetime(2026, 1, 6, 12, 0))
