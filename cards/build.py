@@ -23,7 +23,7 @@ def incident_card(view: IncidentView, t: Translator, timezone: str,
                   links: Mapping[str, str] | None = None) -> Card:
     """The incident card; with `links` (action → URL) buttons become one-click links for robots."""
     severity = t(f"severity.{view.severity.value}")
-    fields = (
+    fields: tuple[Field, ...] = (
         Field(t("card.field.severity"), severity),
         Field(t("card.field.service"), view.service_name),
         Field(t("card.field.alerts"), str(view.alert_count)),

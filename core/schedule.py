@@ -93,8 +93,8 @@ def on_call(schedule: Schedule, at: datetime) -> OnCall:
         raise ValueError("on_call needs an aware datetime")
     for override in schedule.overrides:
         if override.start <= at < override.end:
-            roles = {override.role: (override.user,)} if override.role else {}
-            return OnCall(users=(override.user,), roles=roles, source="override")
+            override_roles = {override.role: (override.user,)} if override.role else {}
+            return OnCall(users=(override.user,), roles=override_roles, source="override")
     local = at.astimezone(ZoneInfo(schedule.timezone)).replace(tzinfo=None)
     for layer in reversed(schedule.layers):
         slot = layer_slot(layer, local, ZoneInfo(schedule.timezone))
