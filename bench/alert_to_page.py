@@ -99,6 +99,28 @@ async def page_latency(base: str, slack: FakeSlack, incidents: int) -> list[floa
     return latencies
 
 
+async def click_latency(base: str, slack: FakeSlack, incidents: int) -> tuple[list[float], list[float]]:
+    """Seconds from a signed Acknowledge click to Slack's 200, and to the fake Slack seeing chat.update."""
+    from tests.support import SIGNING_SECRET, slack_action_form
+
+    answered, updated = [], []
+    async with httpx.AsyncClient(base_url=base, timeout=10.0) as client:
+        for incident_id in range(1, incidents + 1):
+            before = len(slack.calls_to("chat.update"))
+            body = slack_action_form("UALICE", "ack", incident_id, slack.response_url())
+            headers = {**FakeSlack.sign(SIGNING_SECRET, body, int(time.time())),
+                       "content-type": "application/x-www-form-urlencoded"}
+            started = time.perf_counter()
+            (await client.post("/slack/events", content=body, headers=headers)).raise_for_status()
+            answered.append(time.perf_counter() - started)
+            while len(slack.calls_to("chat.update")) == before:
+                if time.perf_counter() - started > 10:
+                    raise TimeoutError(f"no card update for incident {incident_id}")
+                await asyncio.sleep(0.0005)
+            updated.append(time.perf_counter() - started)
+    return answered, updated
+
+
 async def ingest_rate(url: str, bodies: list[object], clients: int) -> float:
     """Alerts accepted per second, `clients` concurrent connections, one alert per request."""
     queue: asyncio.Queue[object] = asyncio.Queue()
@@ -135,6 +157,7 @@ async def main(incidents: int, alerts: int, clients: int) -> None:
     reference = start_alertmanager(workdir)
     try:
         latencies = await page_latency(base, slack, incidents)
+        answered, updated = await click_latency(base, slack, incidents)
         dutybot_bodies = [alertmanager_payload([alert(f"Rate{n % 50}", fingerprint=f"r{n}", instance=f"i{n}")])
                           for n in range(alerts)]
         dutybot_rate = await ingest_rate(f"{base}/hooks/alertmanager/{ALERTMANAGER_KEY}", dutybot_bodies, clients)
@@ -149,10 +172,12 @@ async def main(incidents: int, alerts: int, clients: int) -> None:
                 process.wait(timeout=10)
         slack.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    milliseconds = [value * 1000 for value in latencies]
-    print(f"alert → Slack DM post, {incidents} incidents, one at a time (ms): "
-          f"p50 {statistics.median(milliseconds):.1f}, p95 {percentile(milliseconds, 0.95):.1f}, "
-          f"max {max(milliseconds):.1f}")
+    for label, values in ((f"alert → Slack DM post, {incidents} incidents, one at a time", latencies),
+                          ("Acknowledge click → HTTP 200 from /slack/events", answered),
+                          ("Acknowledge click → chat.update of the card", updated)):
+        milliseconds = [value * 1000 for value in values]
+        print(f"{label} (ms): p50 {statistics.median(milliseconds):.1f}, "
+              f"p95 {percentile(milliseconds, 0.95):.1f}, max {max(milliseconds):.1f}")
     print(f"ingest, {alerts} alerts, {clients} clients, one alert per request: dutybot {dutybot_rate:.0f} alerts/s")
     if reference_rate is not None:
         print(f"reference, same load: prometheus-alertmanager /api/v2/alerts {reference_rate:.0f} alerts/s")
