@@ -6,7 +6,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from adapters.secrets import SecretSource
 from adapters.slack.config import SlackPlatform
@@ -77,11 +85,13 @@ class LayerConfig(Strict):
             parse_local(value)
         return value
 
-    @model_validator(mode="after")
-    def _handoff_needs_weeks(self) -> LayerConfig:
-        if self.handoff is not None and self.rotation.unit != "week":
-            raise ValueError("handoff is only allowed where the rotation unit is week")
-        return self
+    @field_validator("handoff")
+    @classmethod
+    def _handoff_needs_weeks(cls, value: HandoffConfig | None, info: ValidationInfo) -> HandoffConfig | None:
+        rotation = info.data.get("rotation")
+        if value is not None and rotation is not None and rotation.unit != "week":
+            raise ValueError("only allowed where the rotation unit is week")
+        return value
 
 
 class OverrideConfig(Strict):

@@ -89,7 +89,7 @@ ROBOT = {"id": "ding-robot", "platform": "dingtalk-robot", "webhook": "https://o
      ["escalation_policies[1].id: 'default' is used twice"]),
     (append("schedules", {**BASE["schedules"][0], "id": "sre2"}), ["schedules[1].name: '运维值班' is used twice"]),
     (update("schedules.0.layers.0.rotation", unit="day"),
-     ["schedules[0].layers[0]: handoff is only allowed where the rotation unit is week"]),
+     ["schedules[0].layers[0].handoff: only allowed where the rotation unit is week"]),
     (update("schedules.0.layers.0", handoff={"weekday": "monday", "time": "10:00"}),
      ["schedules[0].layers[0].handoff.weekday: Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'"]),
     (update("schedules.0.layers.0", start="next monday"),
