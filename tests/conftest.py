@@ -5,8 +5,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
+
+from tests.fakes.dingtalk import FakeDingTalkRobot
+from tests.fakes.slack import FakeSlack
+from tests.support import BOT_TOKEN, ROBOT_SECRET, ROBOT_TOKEN
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -52,3 +57,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
     if report.skipped and os.environ.get("DUTYBOT_NO_SKIP") == "1":
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {report.longrepr}"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A local fake Slack Web API on port 0 that checks the bot token and Block Kit limits."""
+    with FakeSlack(bot_token=BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_robot() -> Iterator[FakeDingTalkRobot]:
+    """A local fake DingTalk custom robot on port 0 that checks the access token and the sign."""
+    with FakeDingTalkRobot(access_token=ROBOT_TOKEN, secret=ROBOT_SECRET) as fake:
+        yield fake

@@ -27,6 +27,8 @@ ALERTMANAGER_KEY = "am-key-0123456789abcdef"
 API_TOKEN = "test-api-token-0123456789"
 SIGNING_SECRET = "slack-signing-secret-for-tests"
 BOT_TOKEN = "xoxb-test-token"
+ROBOT_TOKEN = "robot-access-token"
+ROBOT_SECRET = "SECrobotsecret"
 
 
 class FakeClock:
@@ -58,8 +60,9 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def postgres_url() -> str | None:
-    """A fresh, migrated PostgreSQL database per call, or None when DUTYBOT_TEST_DATABASE_URL is unset."""
+def postgres_url(migrated: bool = True) -> str | None:
+    """A fresh PostgreSQL database per call (at head unless told otherwise), or None when
+    DUTYBOT_TEST_DATABASE_URL is unset."""
     base = os.environ.get("DUTYBOT_TEST_DATABASE_URL")
     if not base:
         return None
@@ -69,7 +72,8 @@ def postgres_url() -> str | None:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = base.rsplit("/", 1)[0] + "/" + name
-    migrate.upgrade(url)
+    if migrated:
+        migrate.upgrade(url)
     return url
 
 

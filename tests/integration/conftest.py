@@ -30,18 +30,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token="xoxb-test-token") as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_robot() -> Iterator[FakeDingTalkRobot]:
-    with FakeDingTalkRobot(access_token="robot-access-token", secret="SECrobotsecret") as fake:
-        yield fake
-
-
-@pytest.fixture
 async def harness(db_url: str, fake_slack: FakeSlack, fake_robot: FakeDingTalkRobot) -> AsyncIterator[Harness]:
     raw = base_config(slack_api_url=fake_slack.api_url, dingtalk_webhook=fake_robot.webhook_url,
                       dingtalk_secret=fake_robot.secret)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,27 +13,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.dingtalk import FakeDingTalkRobot
 from tests.fakes.slack import FakeSlack
-
-TOKEN = "xoxb-test-token"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack_sdk reads these itself and ignores NO_PROXY (platforms.md §0.4); empty means unset."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "")
+from tests.support import BOT_TOKEN as TOKEN
+from tests.support import ROBOT_SECRET, ROBOT_TOKEN
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token=TOKEN) as fake:
-        yield fake
+def slack(fake_slack: FakeSlack) -> FakeSlack:
+    return fake_slack
 
 
 @pytest.fixture
-def ding() -> Iterator[FakeDingTalkRobot]:
-    with FakeDingTalkRobot(access_token="tok", secret="SECtest") as fake:
-        yield fake
+def ding(fake_robot: FakeDingTalkRobot) -> FakeDingTalkRobot:
+    return fake_robot
 
 
 def _client(slack: FakeSlack, token: str = TOKEN) -> AsyncWebClient:
@@ -216,7 +206,7 @@ def _url(ding: FakeDingTalkRobot, params: dict[str, str]) -> httpx.URL:
 
 
 def _send(
-    ding: FakeDingTalkRobot, body: Any, secret: str = "SECtest", ts: int | None = None
+    ding: FakeDingTalkRobot, body: Any, secret: str = ROBOT_SECRET, ts: int | None = None
 ) -> dict[str, Any]:
     """Sign like a real client: raw base64 in ``params``; httpx URL-encodes it."""
     ts = int(time.time() * 1000) if ts is None else ts
@@ -234,7 +224,7 @@ MARKDOWN = {"msgtype": "markdown", "markdown": {"title": "INC-1", "text": "### I
 def test_dingtalk_good_sign_accepted(ding: FakeDingTalkRobot) -> None:
     assert _send(ding, MARKDOWN) == {"errcode": 0, "errmsg": "ok"}
     assert ding.wait_for(1) == [MARKDOWN]
-    assert ding.requests[0].query["access_token"] == "tok"
+    assert ding.requests[0].query["access_token"] == ROBOT_TOKEN
     with httpx.Client(trust_env=False) as http:
         assert http.post(ding.signed_url(), json=MARKDOWN).json()["errcode"] == 0
 
@@ -280,7 +270,7 @@ async def test_dingtalk_injected_failures(ding: FakeDingTalkRobot) -> None:
     ding.fail_next(status=500)
     ding.errcode_next(410100, "send too fast")
     ts = int(time.time() * 1000)
-    params = {"timestamp": str(ts), "sign": FakeDingTalkRobot._raw_sign("SECtest", ts)}
+    params = {"timestamp": str(ts), "sign": FakeDingTalkRobot._raw_sign(ROBOT_SECRET, ts)}
     async with httpx.AsyncClient(trust_env=False) as http:
         first = await http.post(_url(ding, params), json=MARKDOWN)
         second = await http.post(_url(ding, params), json=MARKDOWN)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy import create_engine, inspect
 
 from bot import migrate
 from bot.settings import sync_database_url
-from tests.support import drop_postgres
+from tests.support import drop_postgres, postgres_url
 
 
 def _tables(url: str) -> set[str]:
@@ -37,19 +36,9 @@ def test_sqlite_empty_to_head_and_back(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_empty_to_head_and_back() -> None:
-    base = os.environ.get("DUTYBOT_TEST_DATABASE_URL")
-    if not base:
+    url = postgres_url(migrated=False)
+    if url is None:
         pytest.skip("PostgreSQL: set DUTYBOT_TEST_DATABASE_URL")
-    import uuid
-
-    from sqlalchemy import text
-
-    name = f"dutybot_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sync_database_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = base.rsplit("/", 1)[0] + "/" + name
     try:
         _round_trip(url)
     finally:
