@@ -22,6 +22,7 @@ from bot.config_checks import cross_check
 from core.duration import parse_duration
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+INTEGRATION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
 WeekdayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -213,7 +214,7 @@ class PolicyConfig(Strict):
 
 class IntegrationConfig(Strict):
     kind: Literal["alertmanager"]
-    key: str = Field(pattern=r"^[A-Za-z0-9_-]{16,128}$")
+    key: str = Field(pattern=INTEGRATION_KEY_PATTERN)
 
 
 class GroupingConfig(Strict):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from aiohttp import ClientError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.parse import CARD_ACTIONS, block_action, comment_submission, slash_command
@@ -13,6 +16,7 @@ from adapters.slack.render import COMMENT_BLOCK, COMMENT_CALLBACK, comment_modal
 from core.ports import InboundHandler, RawRequest, RawResponse
 
 COMMANDS = ("/oncall",)
+log = logging.getLogger(__name__)
 
 
 def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandler) -> AsyncApp:
@@ -28,12 +32,17 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
         if action is None:
             return
         reply = await handler.on_action(action)
-        if reply.form is not None and body.get("trigger_id"):
-            form = reply.form
-            view = comment_modal(action.incident_id, form["title"], form["label"], form["submit"], form["cancel"])
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
-        elif reply.text:
-            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+        try:
+            if reply.form is not None and body.get("trigger_id"):
+                form = reply.form
+                view = comment_modal(action.incident_id, form["title"], form["label"], form["submit"],
+                                     form["cancel"])
+                await client.views_open(trigger_id=body["trigger_id"], view=view)
+            elif reply.text and body.get("response_url"):
+                await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+        except (SlackApiError, ClientError, TimeoutError) as error:
+            # the click itself was handled; only the private answer could not be shown
+            log.warning("slack answer to a click failed: %s", type(error).__name__)
 
     for action_id in CARD_ACTIONS:
         app.action(action_id)(on_card_action)
@@ -60,8 +69,12 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
 
 async def dispatch(app: AsyncApp, request: RawRequest) -> RawResponse:
     """Run one verified request through Bolt and give back its answer."""
-    bolt_request = AsyncBoltRequest(body=request.body.decode("utf-8", errors="replace"),
-                                    query=dict(request.query), headers=dict(request.headers))
+    try:
+        bolt_request = AsyncBoltRequest(body=request.body.decode("utf-8", errors="replace"),
+                                        query=dict(request.query), headers=dict(request.headers))
+    except ValueError:  # a body Bolt cannot parse (not form nor JSON, or a payload that is not JSON)
+        return RawResponse(status=400, body=b'{"error": "malformed Slack payload"}',
+                           headers={"content-type": "application/json"})
     response = await app.async_dispatch(bolt_request)
     headers = {key: values[0] for key, values in response.headers.items() if values}
     return RawResponse(status=response.status, body=response.body.encode(), headers=headers)

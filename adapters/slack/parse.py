@@ -10,6 +10,7 @@ from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT
 from core.ports import InboundAction, InboundCommand
 
 CARD_ACTIONS = ("ack", "resolve", "comment")
+MAX_INCIDENT_ID = 2**31 - 1  # the database's integer
 
 
 def block_action(body: Mapping[str, Any]) -> InboundAction | None:
@@ -53,4 +54,4 @@ def _incident_id(value: Any) -> int | None:
         number = int(str(value).lstrip("#"))
     except (TypeError, ValueError):
         return None
-    return number if number > 0 else None
+    return number if 0 < number <= MAX_INCIDENT_ID else None

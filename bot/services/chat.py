@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -13,6 +14,8 @@ from cards.i18n import Translator
 from core.model import Action
 from core.ports import ActionReply, InboundAction, InboundCommand
 from core.schedule import on_call
+
+log = logging.getLogger(__name__)
 
 
 class ChatInbound:
@@ -26,6 +29,14 @@ class ChatInbound:
         self._on_change = on_change
 
     async def on_action(self, action: InboundAction) -> ActionReply:
+        try:
+            return await self._on_action(action)
+        except Exception:  # noqa: BLE001 - the person gets an answer, never a platform error page
+            log.exception("chat action %s on incident %s failed", action.action, action.incident_id)
+            t = Translator((await self._directory()).locale)
+            return ActionReply(text=t("chat.failed"), ok=False)
+
+    async def _on_action(self, action: InboundAction) -> ActionReply:
         directory = await self._directory()
         t = Translator(directory.locale)
         user = directory.user_by_im(action.platform, action.account)
@@ -50,7 +61,11 @@ class ChatInbound:
     async def on_command(self, command: InboundCommand) -> str:
         """`/oncall`: who is on call now, for the schedules linked to this channel or for all."""
         directory = await self._directory()
-        return oncall_text(directory, command.platform, command.channel, self._now())
+        try:
+            return oncall_text(directory, command.platform, command.channel, self._now())
+        except Exception:  # noqa: BLE001 - answer the command even when a schedule is broken
+            log.exception("/%s failed", command.command)
+            return Translator(directory.locale)("chat.failed")
 
 
 def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime) -> str:

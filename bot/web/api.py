@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from bot.services.records import incident_view
 from core.model import Action
 
 StatusName = Literal["triggered", "acknowledged", "resolved"]
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the incident's id")]
 
 
 class IncidentOut(BaseModel):
@@ -89,7 +90,7 @@ def api_router(container: Container) -> APIRouter:
     @router.get("/incidents", response_model=IncidentList)
     async def list_incidents(user: User, status: StatusName | None = None,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                             offset: Annotated[int, Query(ge=0)] = 0) -> IncidentList:
+                             offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> IncidentList:
         """Incidents, newest first, optionally only those in one status."""
         directory = await container.directory()
         query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc()).limit(limit).offset(offset)
@@ -100,7 +101,7 @@ def api_router(container: Container) -> APIRouter:
             return IncidentList(incidents=[await _out(session, row, directory) for row in rows])
 
     @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
-    async def get_incident(user: User, incident_id: int) -> IncidentDetail:
+    async def get_incident(user: User, incident_id: IncidentId) -> IncidentDetail:
         """One incident with its timeline, oldest entry first."""
         directory = await container.directory()
         async with container.db.transaction() as session:
@@ -126,17 +127,17 @@ def api_router(container: Container) -> APIRouter:
         return ActionOut(changed=result.changed, incident=out)
 
     @router.post("/incidents/{incident_id}/ack", response_model=ActionOut)
-    async def acknowledge(user: User, incident_id: int) -> ActionOut:
+    async def acknowledge(user: User, incident_id: IncidentId) -> ActionOut:
         """Acknowledge as the token's user; stops escalation. Acknowledging twice changes nothing."""
         return await _act(incident_id, Action.ACKNOWLEDGE, user)
 
     @router.post("/incidents/{incident_id}/resolve", response_model=ActionOut)
-    async def resolve(user: User, incident_id: int) -> ActionOut:
+    async def resolve(user: User, incident_id: IncidentId) -> ActionOut:
         """Resolve as the token's user."""
         return await _act(incident_id, Action.RESOLVE, user)
 
     @router.post("/incidents/{incident_id}/comments", response_model=ActionOut, status_code=201)
-    async def comment(user: User, incident_id: int, body: CommentIn) -> ActionOut:
+    async def comment(user: User, incident_id: IncidentId, body: CommentIn) -> ActionOut:
         """Add a comment to the timeline."""
         return await _act(incident_id, Action.COMMENT, user, comment=body.body)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.bootstrap import Container
+from bot.config import INTEGRATION_KEY_PATTERN
 from bot.db.tables import Integration
 from bot.services.ingest import ingest
 from core.model import AlertEvent
@@ -34,8 +36,10 @@ def hooks_router(container: Container) -> APIRouter:
         parser = PARSERS.get(source)
         if parser is None:
             return error(404, f"unknown source {source!r}; supported: {', '.join(sorted(PARSERS))}")
-        async with container.db.transaction() as session:
-            integration = await session.get(Integration, integration_key)
+        integration = None
+        if re.fullmatch(INTEGRATION_KEY_PATTERN, integration_key):  # anything else cannot be a key
+            async with container.db.transaction() as session:
+                integration = await session.get(Integration, integration_key)
         if integration is None or integration.kind != source:
             return error(401, "unknown integration key for this source")
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()

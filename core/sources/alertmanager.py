@@ -82,11 +82,14 @@ def _string_map(value: Any, path: str) -> dict[str, str]:
 
 
 def _utf8(text: str, path: str, message: str) -> None:
-    """JSON's \\ud800 escapes decode to lone surrogates, which no database or chat platform accepts."""
+    """JSON's \\ud800 escapes decode to lone surrogates, and \\u0000 to NUL: no database (PostgreSQL text)
+    or chat platform accepts either."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise PayloadError(path, message) from None
+    if "\x00" in text:
+        raise PayloadError(path, "must not contain NUL characters")
 
 
 def _time(value: Any, path: str) -> datetime | None:

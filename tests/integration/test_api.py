@@ -70,3 +70,10 @@ async def test_openapi_and_health(harness: Harness) -> None:
     await harness.post_alerts([alert()])
     metrics = (await harness.client.get("/metrics")).text
     assert 'dutybot_alerts_received_total{source="alertmanager"} 1.0' in metrics
+
+
+async def test_ids_out_of_range_are_422_not_500(harness: Harness) -> None:
+    for path in ("/incidents/99999999999999999999", "/incidents/0", "/incidents/-1"):
+        assert (await harness.api("GET", path)).status_code == 422, path
+    assert (await harness.api("POST", "/incidents/99999999999/ack")).status_code == 422
+    assert (await harness.api("GET", "/incidents", params={"offset": 10**12})).status_code == 422

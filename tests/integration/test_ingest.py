@@ -86,3 +86,22 @@ async def test_unknown_key_or_source(harness: Harness) -> None:
     assert (await harness.client.post("/hooks/alertmanager/wrong-key-000000000", json=payload)).status_code == 401
     assert (await harness.client.post(f"/hooks/nagios/{ALERTMANAGER_KEY}", json=payload)).status_code == 404
     assert await _incidents(harness) == []
+
+
+@pytest.mark.parametrize("where", ["labels", "annotations", "fingerprint"])
+async def test_nul_characters_are_400_on_every_database(harness: Harness, where: str) -> None:
+    item = alert()
+    if where == "fingerprint":
+        item["fingerprint"] = "fp\u0000x"
+    else:
+        item[where]["evil"] = "a\u0000b"
+    response = await harness.post_alerts([item])
+    assert response.status_code == 400 and "NUL" in response.json()["error"]
+    assert await _incidents(harness) == []
+
+
+async def test_odd_integration_keys_are_401(harness: Harness) -> None:
+    payload = alertmanager_payload([alert()])
+    for key in ("%00", "k" * 5000, "%E2%98%83", "a%2Fb"):
+        response = await harness.client.post(f"/hooks/alertmanager/{key}", json=payload)
+        assert response.status_code in (401, 404), (key, response.status_code)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fakes.slack import FakeSlack
 from tests.support import Harness, alert, post_slack, slack_action_form, slack_command_form
 
@@ -154,3 +156,24 @@ async def test_oncall_in_a_linked_channel_shows_only_its_schedules(db_url: str, 
         unlinked = await post_slack(harness.client,
                                     slack_command_form("UALICE", "CSRE", fake_slack.response_url()), harness.clock())
         assert "DBA: Carol" in unlinked.text and "SRE:" in unlinked.text
+
+
+MALFORMED = [
+    b"garbage", b"payload=notjson", b"", b"command=%2Foncall&user_id=UALICE",
+    b"payload=" + json.dumps({"type": "block_actions"}).encode(),
+    b"payload=%7B%22type%22%3A%22view_submission%22%7D",
+    b'{"type": "event_callback", "event": {"type": "app_mention"}}',
+    b"payload=" + json.dumps({"type": "block_actions", "user": {"id": "UALICE"},
+                              "actions": [{"action_id": "ack", "value": "99999999999999999999999"}]}).encode(),
+    b"payload=" + json.dumps({"type": "block_actions", "user": {"id": "UALICE"},  # no response_url
+                              "actions": [{"action_id": "ack", "value": "7"}]}).encode(),
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
+async def test_signed_but_malformed_requests_never_get_500(harness: Harness, body: bytes, content_type: str) -> None:
+    await harness.post_alerts([alert()])
+    response = await post_slack(harness.client, body, harness.clock(), content_type=content_type)
+    assert response.status_code < 500, response.text
+    assert (await _status(harness, 1))["status"] == "triggered"
