@@ -105,6 +105,13 @@ class Dispatcher:
     async def _post(self, directory: Directory, row: Claimed, now: datetime) -> None:
         destination = Destination(**row.destination)
         card = await self._card(directory, row.incident_id, destination, now)
+        if destination.kind == "dm" and card.status is not IncidentStatus.TRIGGERED:
+            # someone took the incident between the escalation step and this send: do not wake anyone
+            async with self._db.transaction() as session:
+                add_timeline(session, row.incident_id, "not_sent", now, to=destination.label,
+                             reason=f"incident {card.status.value} before delivery")
+                await _mark(session, row.id, "skipped", now)
+            return
         if destination.platform == "slack":
             if self._slack is None:
                 raise PermanentSendError("slack is not configured (platforms.slack)")

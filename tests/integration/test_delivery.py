@@ -83,3 +83,17 @@ async def test_errors_and_logs_never_contain_secrets(harness: Harness, fake_slac
         assert secret not in detail
         assert secret not in caplog.text
     assert "notify_failed" in detail
+
+
+async def test_a_page_queued_before_an_ack_is_not_sent_after_it(harness: Harness, fake_slack: FakeSlack) -> None:
+    from bot.services.escalation import fire_due_timers
+
+    await harness.post_alerts([alert()])
+    directory = await harness.container.directory()
+    assert await fire_due_timers(harness.container.db, directory, harness.clock()) == 1  # pages queued
+    await harness.api("POST", "/incidents/1/ack")
+    await harness.work()
+    assert fake_slack.calls_to("conversations.open") == []  # nobody is woken for a taken incident
+    assert [call.params["channel"] for call in fake_slack.calls_to("chat.postMessage")] == ["CSRE"]
+    kinds = [entry["kind"] for entry in await _timeline(harness)]
+    assert "not_sent" in kinds
