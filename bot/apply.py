@@ -29,7 +29,8 @@ def config_objects(config: Config) -> dict[tuple[str, str], dict[str, Any]]:
                "roles": config.roles}
     objects: dict[tuple[str, str], dict[str, Any]] = {("account", "account"): account}
     sections = (("user", config.users), ("team", config.teams), ("schedule", config.schedules),
-                ("channel", config.channels), ("policy", config.escalation_policies), ("service", config.services))
+                ("channel", config.channels), ("calendar", config.calendars),
+                ("policy", config.escalation_policies), ("service", config.services))
     for kind, items in sections:
         for item in items:
             objects[(kind, item.id)] = item.model_dump(mode="json", exclude_none=True)

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,13 +22,14 @@ import uvicorn
 from bot import migrate as migrations
 from bot.apply import apply_config
 from bot.bootstrap import Container, build_container, system_clock
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, ScheduleConfig, load_config
 from bot.db.database import Database
-from bot.directory import Directory, schedule_from_config
+from bot.directory import Directory
+from bot.schedule_views import shifts_json, who_json
 from bot.settings import Settings
 from bot.web.app import create_app
 from cards.i18n import DEFAULT_LOCALE, Translator
-from core.schedule import on_call
+from core.schedule import Schedule, fairness, final_shifts, on_call
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dutybot: on-call and incidents in your chat.")
 FileOption = Annotated[Path | None, typer.Option("-f", "--file", help="YAML config file")]
@@ -96,28 +98,90 @@ async def _apply(settings: Settings, config: Config, dry_run: bool) -> list:
 def who(schedule: str, at: Annotated[str | None, typer.Option("--at", help="ISO 8601 time")] = None,
         file: FileOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Who is on call on SCHEDULE now (or --at); with -f computed from the file alone."""
+    found = _find_schedule(schedule, file)
+    moment = _moment(found, at) if at else system_clock()
+    result = on_call(found.schedule, moment)
+    answer = who_json(found.spec.id, moment, result, found.zone)
+    if as_json:
+        _echo(json.dumps(answer, ensure_ascii=False))
+    else:
+        _echo(found.t("cli.who", schedule=found.spec.name, at=answer["at"],
+                      users=", ".join(answer["users"]) or found.t("oncall.nobody")))
+
+
+@app.command()
+def shifts(schedule: str, start: Annotated[str, typer.Option("--from", help="ISO 8601 time")],
+           end: Annotated[str, typer.Option("--to", help="ISO 8601 time")], file: FileOption = None,
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The final schedule (all layers, masks, restrictions, overrides) between --from and --to."""
+    found = _find_schedule(schedule, file)
+    window = _window(found, start, end)
+    answer = shifts_json(found.spec.id, found.schedule.timezone, final_shifts(found.schedule, *window))
+    if as_json:
+        _echo(json.dumps(answer, ensure_ascii=False))
+        return
+    for row in answer["shifts"]:
+        _echo(found.t("cli.shift", start=row["start"], end=row["end"],
+                      users=", ".join(row["users"]) or found.t("oncall.nobody"), source=row["source"]))
+
+
+schedule_app = typer.Typer(help="Schedule reports.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("fairness")
+def fairness_report(schedule: str, start: Annotated[str, typer.Option("--from", help="ISO 8601 time")],
+                    end: Annotated[str, typer.Option("--to", help="ISO 8601 time")], file: FileOption = None,
+                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Per person: on-call hours, weekend hours, night hours (23:00–08:00) and number of shifts."""
+    found = _find_schedule(schedule, file)
+    stats = fairness(final_shifts(found.schedule, *_window(found, start, end)), found.schedule.timezone)
+    if as_json:
+        _echo(json.dumps({person: vars(item) for person, item in sorted(stats.items())}, ensure_ascii=False))
+        return
+    _echo(found.t("cli.fairness.header"))
+    for person, item in sorted(stats.items()):
+        _echo(found.t("cli.fairness.row", user=person, hours=f"{item.on_call_hours:.1f}",
+                      weekend=f"{item.weekend_hours:.1f}", night=f"{item.night_hours:.1f}", shifts=item.shifts))
+
+
+@dataclass(frozen=True)
+class _Found:
+    spec: ScheduleConfig
+    schedule: Schedule
+    zone: ZoneInfo
+    t: Translator
+
+
+def _find_schedule(name: str, file: Path | None) -> _Found:
+    """A schedule by id or name, from FILE alone (no database) or from the applied config."""
     directory = Directory.from_config(_load(file)) if file else asyncio.run(_stored_directory())
     t = Translator(Settings().locale or directory.locale)
-    spec = directory.schedules.get(schedule) or next(
-        (item for item in directory.schedules.values() if item.name == schedule), None)
+    spec = directory.schedules.get(name) or next(
+        (item for item in directory.schedules.values() if item.name == name), None)
     if spec is None:
-        typer.echo(t("cli.no_schedule", schedule=schedule), err=True)
+        typer.echo(t("cli.no_schedule", schedule=name), err=True)
         raise typer.Exit(1)
     zone = ZoneInfo(spec.timezone or directory.timezone)
+    return _Found(spec, directory.schedule(spec.id), zone, t)
+
+
+def _moment(found: _Found, text: str) -> datetime:
+    """An ISO 8601 time; one without an offset is read in the schedule's time zone."""
     try:
-        moment = datetime.fromisoformat(at) if at else system_clock()
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        typer.echo(t("cli.bad_time", value=at), err=True)
+        typer.echo(found.t("cli.bad_time", value=text), err=True)
         raise typer.Exit(2) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
-    result = on_call(schedule_from_config(spec, directory.timezone), moment)
-    if as_json:
-        _echo(json.dumps({"schedule": spec.id, "at": moment.astimezone(zone).isoformat(),
-                          "users": list(result.users), "roles": {k: list(v) for k, v in result.roles.items()}},
-                         ensure_ascii=False))
-    else:
-        _echo(t("cli.who", schedule=spec.name, at=moment.astimezone(zone).isoformat(),
-                users=", ".join(result.users) or t("oncall.nobody")))
+    return moment if moment.tzinfo else moment.replace(tzinfo=found.zone)
+
+
+def _window(found: _Found, start: str, end: str) -> tuple[datetime, datetime]:
+    window = _moment(found, start), _moment(found, end)
+    if window[1] <= window[0]:
+        typer.echo(found.t("cli.bad_window", start=start, end=end), err=True)
+        raise typer.Exit(2)
+    return window
 
 
 async def _stored_directory() -> Directory:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,6 +71,43 @@ class HandoffConfig(Strict):
 
 
 Slot = str | list[str] | dict[str, str]
+CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+WEEKLY_POINT_PATTERN = r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d$"
+
+
+class CalendarMask(Strict):
+    calendar: str
+
+
+class RestrictConfig(Strict):
+    """Daily windows (`["22:00", "06:00"]` crosses midnight) or weekly windows (`["mon 09:00", "fri 18:00"]`)."""
+
+    daily: list[tuple[str, str]] | None = Field(default=None, min_length=1)
+    weekly: list[tuple[str, str]] | None = Field(default=None, min_length=1)
+
+    @field_validator("daily")
+    @classmethod
+    def _clock_times(cls, value: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+        for window in value or []:
+            for point in window:
+                if not re.fullmatch(CLOCK_PATTERN, point):
+                    raise ValueError(f"{point!r} is not a time like 09:00")
+        return value
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly_points(cls, value: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+        for window in value or []:
+            for point in window:
+                if not re.fullmatch(WEEKLY_POINT_PATTERN, point):
+                    raise ValueError(f"{point!r} is not a weekday and time like 'mon 09:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RestrictConfig:
+        if (self.daily is None) == (self.weekly is None):
+            raise ValueError("give either daily or weekly windows")
+        return self
 
 
 class LayerConfig(Strict):
@@ -78,6 +117,10 @@ class LayerConfig(Strict):
     end: str | None = None
     rotation: Rotation = Field(default_factory=lambda: Rotation(every=1, unit="week"))
     handoff: HandoffConfig | None = None
+    date_mask: list[WeekdayName] | CalendarMask | None = None
+    continuous: bool = False
+    fair: bool = False
+    restrict: RestrictConfig | None = None
 
     @field_validator("start", "end")
     @classmethod
@@ -92,6 +135,20 @@ class LayerConfig(Strict):
         rotation = info.data.get("rotation")
         if value is not None and rotation is not None and rotation.unit != "week":
             raise ValueError("only allowed where the rotation unit is week")
+        return value
+
+    @field_validator("continuous")
+    @classmethod
+    def _continuous_needs_mask(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("date_mask") is None:
+            raise ValueError("continuous rotation needs a date_mask")
+        return value
+
+    @field_validator("restrict")
+    @classmethod
+    def _weekly_not_with_mask(cls, value: RestrictConfig | None, info: ValidationInfo) -> RestrictConfig | None:
+        if value is not None and value.weekly is not None and info.data.get("date_mask") is not None:
+            raise ValueError("weekly windows are not allowed together with a date_mask")
         return value
 
 
@@ -124,6 +181,15 @@ class ScheduleConfig(Strict):
     layers: list[LayerConfig] = Field(min_length=1)
     overrides: list[OverrideConfig] = Field(default_factory=list)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+
+class CalendarConfig(Strict):
+    """A service calendar: a built-in one with days added or taken out (`YYYY-MM-DD`)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    base: Literal["cn-workdays", "cn-restdays", "workdays", "weekends"] = "cn-workdays"
+    add: list[date] = Field(default_factory=list)
+    remove: list[date] = Field(default_factory=list)
 
 
 class ChannelConfig(SecretSource):
@@ -236,6 +302,7 @@ class Config(Strict):
     users: list[UserConfig] = Field(default_factory=list)
     teams: list[TeamConfig] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=list)
+    calendars: list[CalendarConfig] = Field(default_factory=list)
     schedules: list[ScheduleConfig] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=list)
     platforms: Platforms = Field(default_factory=Platforms)

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.calendars import BUILTIN
+
 if TYPE_CHECKING:
     from bot.config import Config
 
@@ -18,6 +20,7 @@ def cross_check(config: Config) -> list[str]:
     problems += _duplicates("schedules", (schedule.id for schedule in config.schedules))
     problems += _duplicates("schedules", (schedule.name for schedule in config.schedules), field="name")
     problems += _duplicates("channels", (channel.id for channel in config.channels))
+    problems += _duplicates("calendars", (calendar.id for calendar in config.calendars))
     problems += _duplicates("escalation_policies", (policy.id for policy in config.escalation_policies))
     problems += _duplicates("services", (service.id for service in config.services))
     keys = [(f"services[{i}].integrations[{j}].key", integ.key)
@@ -87,6 +90,11 @@ def _schedule_refs(config: Config, users: set[str]) -> list[str]:
                 problems += [f"{slot_path}: no user {person!r}" for person in people if person not in users]
             if layer.end is not None and layer.end <= layer.start:
                 problems.append(f"{path}.layers[{j}].end: must be after start")
+            mask = layer.date_mask
+            known = set(BUILTIN) | {calendar.id for calendar in config.calendars}
+            if mask is not None and not isinstance(mask, list) and mask.calendar not in known:
+                problems.append(f"{path}.layers[{j}].date_mask.calendar: no calendar {mask.calendar!r} "
+                                f"(built in: {', '.join(BUILTIN)})")
         for j, override in enumerate(schedule.overrides):
             if override.user not in users:
                 problems.append(f"{path}.overrides[{j}].user: no user {override.user!r}")

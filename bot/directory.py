@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -10,11 +11,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import calendars as calendar_days
 from bot.config import (
+    CalendarConfig,
+    CalendarMask,
     ChannelConfig,
     Config,
     Platforms,
     PolicyConfig,
+    RestrictConfig,
     ScheduleConfig,
     ServiceConfig,
     UserConfig,
@@ -22,7 +27,19 @@ from bot.config import (
 from bot.db.tables import ConfigObject
 from core.duration import parse_duration
 from core.escalation import Policy, Step, Target
-from core.schedule import WEEKDAYS, Handoff, Layer, Override, Schedule, Slot, Unit
+from core.schedule import (
+    WEEKDAYS,
+    DailyWindow,
+    DateMask,
+    Handoff,
+    Layer,
+    Override,
+    Restriction,
+    Schedule,
+    Slot,
+    Unit,
+    WeeklyWindow,
+)
 
 
 @dataclass
@@ -38,6 +55,8 @@ class Directory:
     policies: dict[str, PolicyConfig] = field(default_factory=dict)
     services: dict[str, ServiceConfig] = field(default_factory=dict)
     platforms: Platforms = field(default_factory=Platforms)
+    calendars: dict[str, CalendarConfig] = field(default_factory=dict)
+    _built: dict[str, Schedule] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_config(cls, config: Config) -> Directory:
@@ -49,6 +68,7 @@ class Directory:
             policies={policy.id: policy for policy in config.escalation_policies},
             services={service.id: service for service in config.services},
             platforms=config.platforms,
+            calendars={calendar.id: calendar for calendar in config.calendars},
         )
 
     def user_by_im(self, platform: str, account: str) -> UserConfig | None:
@@ -65,7 +85,10 @@ class Directory:
         return user.name if user else user_id
 
     def schedule(self, schedule_id: str) -> Schedule:
-        return schedule_from_config(self.schedules[schedule_id], self.timezone)
+        """The core schedule, built once per directory snapshot (the engine keeps work per object)."""
+        if schedule_id not in self._built:
+            self._built[schedule_id] = schedule_from_config(self.schedules[schedule_id], self.timezone, self.calendars)
+        return self._built[schedule_id]
 
     def policy_for(self, service_id: str) -> Policy:
         return policy_from_config(self.policies[self.services[service_id].escalation_policy])
@@ -84,12 +107,13 @@ async def load_directory(session: AsyncSession) -> Directory:
         "users": by_kind.get("user", []), "teams": by_kind.get("team", []),
         "schedules": by_kind.get("schedule", []), "channels": by_kind.get("channel", []),
         "escalation_policies": by_kind.get("policy", []), "services": by_kind.get("service", []),
-        "platforms": platforms,
+        "platforms": platforms, "calendars": by_kind.get("calendar", []),
     })
     return Directory.from_config(config)
 
 
-def schedule_from_config(spec: ScheduleConfig, default_timezone: str) -> Schedule:
+def schedule_from_config(spec: ScheduleConfig, default_timezone: str,
+                         calendars: Mapping[str, CalendarConfig] | None = None) -> Schedule:
     """The core schedule of a config entry; local times are read in the schedule's zone."""
     zone_name = spec.timezone or default_timezone
     zone = ZoneInfo(zone_name)
@@ -103,6 +127,10 @@ def schedule_from_config(spec: ScheduleConfig, default_timezone: str) -> Schedul
             unit=Unit(layer.rotation.unit),
             handoff=Handoff(WEEKDAYS.index(layer.handoff.weekday), time.fromisoformat(layer.handoff.time))
             if layer.handoff else None,
+            date_mask=_date_mask(layer.date_mask, calendars or {}),
+            continuous=layer.continuous,
+            fair=layer.fair,
+            restriction=_restriction(layer.restrict),
         )
         for layer in spec.layers
     )
@@ -122,6 +150,31 @@ def policy_from_config(spec: PolicyConfig) -> Policy:
     )
     repeat_after = parse_duration(spec.repeat_after) if spec.repeat_after else None
     return Policy(id=spec.id, steps=steps, repeat=spec.repeat, repeat_after=repeat_after)
+
+
+def _date_mask(mask: list[str] | CalendarMask | None, calendars: Mapping[str, CalendarConfig]) -> DateMask | None:
+    if mask is None:
+        return None
+    if isinstance(mask, list):
+        return DateMask(weekdays=frozenset(WEEKDAYS.index(day) for day in mask))
+    if mask.calendar in calendars:
+        spec = calendars[mask.calendar]
+        return DateMask(calendar=calendar_days.custom(spec.base, spec.add, spec.remove))
+    return DateMask(calendar=calendar_days.builtin(mask.calendar))
+
+
+def _restriction(restrict: RestrictConfig | None) -> Restriction | None:
+    if restrict is None:
+        return None
+    daily = tuple(DailyWindow(time.fromisoformat(start), time.fromisoformat(end))
+                  for start, end in restrict.daily or [])
+    weekly = tuple(WeeklyWindow(*_weekly_point(start), *_weekly_point(end)) for start, end in restrict.weekly or [])
+    return Restriction(daily=daily, weekly=weekly)
+
+
+def _weekly_point(text: str) -> tuple[int, time]:
+    day, clock = text.split()
+    return WEEKDAYS.index(day), time.fromisoformat(clock)
 
 
 def _slot(member: str | list[str] | dict[str, str]) -> Slot:

@@ -12,6 +12,7 @@ from bot.web.api import api_router
 from bot.web.health import health_router
 from bot.web.hooks import hooks_router
 from bot.web.links import links_router
+from bot.web.schedules import schedules_router
 from bot.web.slack import slack_router
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="Dutybot", version="0.1.0",
                   description="On-call and incident response in your team chat.")
-    for router in (hooks_router, slack_router, links_router, api_router, health_router):
+    for router in (hooks_router, slack_router, links_router, api_router, schedules_router, health_router):
         app.include_router(router(container))
 
     @app.exception_handler(Exception)

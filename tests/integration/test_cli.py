@@ -79,3 +79,28 @@ def test_who_from_file_and_from_database(tmp_path: Path, monkeypatch: pytest.Mon
                                          "roles": {}}
     missing = runner.invoke(app, ["who", "nope"])
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_shifts_and_fairness_from_a_file(tmp_path: Path) -> None:
+    raw = base_config()
+    raw["schedules"][0]["layers"] = [{"name": "daily", "members": ["alice", "bob"], "start": "2026-03-02T09:00",
+                                      "rotation": {"every": 1, "unit": "day"}}]
+    path = _write(tmp_path, raw)
+    result = runner.invoke(app, ["shifts", "sre", "--from", "2026-03-02T09:00", "--to", "2026-03-05T09:00", "-f",
+                                 str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["timezone"] == "Asia/Shanghai"
+    assert [(s["start"], s["users"]) for s in answer["shifts"]] == [
+        ("2026-03-02T09:00:00+08:00", ["alice"]), ("2026-03-03T09:00:00+08:00", ["bob"]),
+        ("2026-03-04T09:00:00+08:00", ["alice"])]
+    assert answer["shifts"][-1]["end"] == "2026-03-05T09:00:00+08:00"
+    # two people alternating daily over 14 days: 7 shifts and 168 hours each
+    report = runner.invoke(app, ["schedule", "fairness", "sre", "--from", "2026-03-02T09:00", "--to",
+                                 "2026-03-16T09:00", "-f", str(path), "--json"])
+    stats = json.loads(report.output)
+    assert {person: (item["shifts"], item["on_call_hours"]) for person, item in stats.items()} == {
+        "alice": (7, 168.0), "bob": (7, 168.0)}
+    assert stats["alice"]["weekend_hours"] + stats["bob"]["weekend_hours"] == 96.0
+    backwards = runner.invoke(app, ["shifts", "sre", "--from", "2026-03-05", "--to", "2026-03-02", "-f", str(path)])
+    assert backwards.exit_code == 2 and "empty" in backwards.output

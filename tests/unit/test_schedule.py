@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.schedule import Handoff, Layer, OnCall, Override, Schedule, Slot, Unit, on_call
+from core.schedule import (
+    DailyWindow,
+    DateMask,
+    Handoff,
+    Layer,
+    OnCall,
+    Override,
+    Restriction,
+    Schedule,
+    Shift,
+    Slot,
+    Unit,
+    final_shifts,
+    layer_shifts,
+    next_change,
+    on_call,
+)
 
 SHANGHAI = "Asia/Shanghai"
 NEW_YORK = "America/New_York"
@@ -210,13 +226,117 @@ def test_a_person_in_two_roles_is_listed_once() -> None:
     assert result.for_role("backup") == ("erin",)
 
 
-def test_override_for_a_role() -> None:
+def test_override_for_a_role_replaces_only_that_role() -> None:
     override = Override(start=local(SHANGHAI, "2026-01-06T00:00"), end=local(SHANGHAI, "2026-01-07T00:00"),
                         user="dave", role="primary")
     result = on_call(Schedule("s", "S", SHANGHAI, (ROLES_LAYER,), (override,)), local(SHANGHAI, "2026-01-06T12:00"))
-    assert result == OnCall(users=("dave",), roles={"primary": ("dave",)}, source="override")
+    # issue 3: the backup (frank) stays on call; only erin, the primary, is replaced
+    assert result == OnCall(users=("dave", "frank"), roles={"primary": ("dave",), "backup": ("frank",)},
+                            source="override")
 
 
 def test_naive_datetime_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         on_call(ABC_FROM_MONDAY, datetime(2026, 1, 6, 12, 0))
+
+
+def test_naive_window_is_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        final_shifts(ABC_FROM_MONDAY, datetime(2026, 1, 6), local(SHANGHAI, "2026-01-07T00:00"))
+
+
+def shift_text(shift: Shift | None) -> str | None:
+    if shift is None:
+        return None
+    return f"{shift.start.isoformat(timespec='minutes')} {shift.end.isoformat(timespec='minutes')} {shift.users}"
+
+
+DAYTIME = Layer("Day", slots("alice", "bob"), start=datetime(2026, 1, 5), unit=Unit.DAY,
+                restriction=Restriction(daily=(DailyWindow(time(9, 0), time(18, 0)),)))
+MONTHLY = Layer("Month", slots("alice", "bob"), start=datetime(2026, 1, 31, 9, 0), unit=Unit.MONTH)
+
+
+@pytest.mark.parametrize(("schedule", "when", "expected"), [
+    # in a shift: the next one, whole (not cut at the end of the search window)
+    (ABC_FROM_MONDAY, "2026-01-07T12:00", "2026-01-12T10:00+08:00 2026-01-19T10:00+08:00 ('bob',)"),
+    # in a gap: the first one after it
+    (Schedule("s", "S", SHANGHAI, (DAYTIME,)), "2026-01-05T20:00",
+     "2026-01-06T09:00+08:00 2026-01-06T18:00+08:00 ('bob',)"),
+    # a month-long next shift is found whole
+    (Schedule("s", "S", SHANGHAI, (MONTHLY,)), "2026-02-20T00:00",
+     "2026-02-28T09:00+08:00 2026-03-31T09:00+08:00 ('bob',)"),
+    # the override is the next change, and the rotation after it
+    (Schedule("s", "S", SHANGHAI, ABC_FROM_MONDAY.layers,
+              (Override(local(SHANGHAI, "2026-01-08T00:00"), local(SHANGHAI, "2026-01-09T00:00"), "dave"),)),
+     "2026-01-07T12:00", "2026-01-08T00:00+08:00 2026-01-09T00:00+08:00 ('dave',)"),
+    # nobody ever again: the layer has ended
+    (Schedule("s", "S", SHANGHAI, (weekly("2026-01-05T10:00", "alice", end="2026-01-10T00:00"),)),
+     "2026-01-07T12:00", None),
+    # one person forever: no change within the horizon
+    (Schedule("s", "S", SHANGHAI, (weekly("2026-01-05T10:00", "alice"),)), "2026-01-07T12:00", None),
+])
+def test_next_change(schedule: Schedule, when: str, expected: str | None) -> None:
+    assert shift_text(next_change(schedule, local(SHANGHAI, when))) == expected
+
+
+def test_next_change_within_the_horizon_only() -> None:
+    schedule = Schedule("s", "S", SHANGHAI, (MONTHLY,))
+    assert next_change(schedule, local(SHANGHAI, "2026-02-01T00:00"), horizon=timedelta(days=20)) is None
+    found = next_change(schedule, local(SHANGHAI, "2026-02-01T00:00"), horizon=timedelta(days=30))
+    assert shift_text(found) == "2026-02-28T09:00+08:00 2026-03-31T09:00+08:00 ('bob',)"
+
+
+def test_layer_shifts_show_one_layer_alone() -> None:
+    start, end = local(SHANGHAI, "2026-01-13T00:00"), local(SHANGHAI, "2026-01-15T00:00")
+    assert [(shift.start, shift.end, shift.users, shift.source) for shift in layer_shifts(BASE, SHANGHAI, start, end)] \
+        == [(start, end, ("bob",), "layer:Week")]
+    assert [shift.source for shift in final_shifts(LAYERED, start, end)] == ["override", "layer:Nights", "layer:Week"]
+
+
+def test_a_schedule_rebuilt_from_config_gives_the_same_answer() -> None:
+    mask = DateMask(weekdays=frozenset(range(5)))
+    build = lambda: Schedule("s", "S", SHANGHAI, (Layer("D", slots("a", "b", "c"), start=datetime(2024, 1, 1, 9, 0),  # noqa: E731
+                                                        unit=Unit.DAY, date_mask=mask),))
+    answers = {on_call(build(), local(SHANGHAI, "2026-06-03T12:00")).users for _ in range(3)}
+    assert len(answers) == 1
+
+
+class Workdays:
+    """A calendar predicate that cannot be hashed (it defines __eq__ only)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workdays)
+
+    def __call__(self, day: date) -> bool:
+        return day.weekday() < 5
+
+
+def test_an_unhashable_calendar_predicate_still_works() -> None:
+    layer = Layer("D", slots("a", "b"), start=datetime(2026, 1, 5), unit=Unit.DAY,
+                  date_mask=DateMask(calendar=Workdays()))
+    schedule = Schedule("s", "S", SHANGHAI, (layer,))
+    assert who(schedule, local(SHANGHAI, "2026-01-09T12:00")) == ("a",)   # Friday: turn 4
+    assert who(schedule, local(SHANGHAI, "2026-01-10T12:00")) == ()       # Saturday: masked out
+    assert who(schedule, local(SHANGHAI, "2026-01-12T12:00")) == ("b",)   # Monday: turn 5, no turn taken at the weekend
+
+
+def test_every_must_be_positive() -> None:
+    layer = Layer("D", slots("a"), start=datetime(2026, 1, 5), every=0, unit=Unit.DAY)
+    with pytest.raises(ValueError, match="every"):
+        on_call(Schedule("s", "S", SHANGHAI, (layer,)), local(SHANGHAI, "2026-01-06T00:00"))
+
+
+def test_a_question_centuries_after_a_restricted_hourly_start_is_refused() -> None:
+    layer = Layer("Hourly", slots("a", "b"), start=datetime(2026, 1, 1), unit=Unit.HOUR,
+                  restriction=Restriction(daily=(DailyWindow(time(9, 0), time(17, 0)),)))
+    with pytest.raises(ValueError, match="cycles after the layer start"):
+        on_call(Schedule("s", "S", SHANGHAI, (layer,)), local(SHANGHAI, "2400-01-03T12:00"))
+
+
+def test_a_question_decades_after_the_start_is_answered() -> None:
+    layer = Layer("Daily", slots("a", "b", "c"), start=datetime(2026, 1, 5, 9, 0), unit=Unit.DAY,
+                  date_mask=DateMask(weekdays=frozenset(range(5))))
+    # Monday 2076-01-06 is 2609 weeks later; 6 cycles a week take a turn (Saturday's does not)
+    schedule = Schedule("s", "S", SHANGHAI, (layer,))
+    assert who(schedule, local(SHANGHAI, "2076-01-06T12:00")) == (("a", "b", "c")[2609 * 6 % 3],)
+    assert who(schedule, local(SHANGHAI, "2076-01-06T08:00")) == (("a", "b", "c")[(2608 * 6 + 5) % 3],)
