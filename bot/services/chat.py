@@ -13,7 +13,7 @@ from cards.build import local_time
 from cards.i18n import Translator
 from core.model import Action
 from core.ports import ActionReply, InboundAction, InboundCommand
-from core.schedule import on_call
+from core.schedule import next_change, on_call
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,18 @@ def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime
         return t("oncall.no_schedules")
     lines = [t("oncall.header", at=local_time(now, directory.timezone))]
     for spec in schedules:
-        people = on_call(directory.schedule(spec.id), now).users
-        names = ", ".join(_mention(directory, platform, person) for person in people) or t("oncall.nobody")
-        lines.append(t("oncall.line", schedule=spec.name, users=names))
+        schedule = directory.schedule(spec.id)
+        lines.append(t("oncall.line", schedule=spec.name,
+                       users=_names(directory, platform, on_call(schedule, now).users, t)))
+        upcoming = next_change(schedule, now)
+        if upcoming is not None:
+            lines.append(t("oncall.next", at=local_time(upcoming.start, schedule.timezone),
+                           users=_names(directory, platform, upcoming.users, t)))
     return "\n".join(lines)
+
+
+def _names(directory: Directory, platform: str, people: tuple[str, ...], t: Translator) -> str:
+    return ", ".join(_mention(directory, platform, person) for person in people) or t("oncall.nobody")
 
 
 def _mention(directory: Directory, platform: str, user_id: str) -> str:

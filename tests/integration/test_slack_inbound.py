@@ -138,6 +138,7 @@ async def test_oncall_command_lists_who_is_on_call(harness: Harness, fake_slack:
     text = response.text
     assert "On call now" in text and "SRE:" in text
     assert any(name in text for name in ("Alice", "Bob", "Carol"))
+    assert "next (from " in text  # the weekly rotation always has a next handoff
 
 
 async def test_oncall_in_a_linked_channel_shows_only_its_schedules(db_url: str, fake_slack: FakeSlack) -> None:
