@@ -129,11 +129,12 @@ class Coverage:
         return days
 
 
-def union(intervals: Iterable[Interval], low: datetime, high: datetime) -> list[Interval]:
-    """The union of `intervals` clipped to [low, high), ordered, disjoint and with touching ones joined."""
+def union(intervals: Iterable[Interval], low: datetime | None = None, high: datetime | None = None) -> list[Interval]:
+    """The union of `intervals` clipped to [low, high) when given, ordered, disjoint, touching ones joined."""
     joined: list[Interval] = []
     for start, end in sorted(intervals):
-        start, end = max(start, low), min(end, high)
+        start = start if low is None else max(start, low)
+        end = end if high is None else min(end, high)
         if start >= end:
             continue
         if joined and start <= joined[-1][1]:

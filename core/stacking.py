@@ -19,6 +19,7 @@ from threading import Lock
 from zoneinfo import ZoneInfo
 
 from core.localtime import EPOCH, ONE_DAY, utc_naive
+from core.restrictions import union
 from core.roster import NOBODY, Crew, OnCall, Override, Schedule, overridden
 from core.rotation import Layer, Slot, rhythm, slot_turn
 
@@ -211,14 +212,7 @@ def _outside(track: list[Stretch], taken: list[Span]) -> list[Stretch]:
 
 
 def _union(taken: list[Span], track: list[Stretch]) -> list[Span]:
-    joined: list[Span] = []
-    for start, end in sorted([*taken, *((start, end) for start, end, _, _ in track)]):
-        if joined and start <= joined[-1][1]:
-            if end > joined[-1][1]:
-                joined[-1] = (joined[-1][0], end)
-        else:
-            joined.append((start, end))
-    return joined
+    return union([*taken, *((start, end) for start, end, _, _ in track)])
 
 
 _CREWS: dict[int, tuple[tuple[Slot, ...], tuple[Crew, ...]]] = {}
