@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.tables import ApiToken, ConfigObject, Integration
+from bot.services.audit import record
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ async def plan(session: AsyncSession, config: Config) -> list[Change]:
     return sorted(changes, key=lambda change: (change.kind, change.id))
 
 
-async def apply_config(db: Database, config: Config, now: datetime, dry_run: bool = False) -> list[Change]:
-    """Store `config`; running it twice changes nothing the second time."""
+async def apply_config(db: Database, config: Config, now: datetime, dry_run: bool = False,
+                       actor: str = "cli") -> list[Change]:
+    """Store `config`; running it twice changes nothing the second time. Each change gets an audit row
+    (kind, id, verb only: specs can hold secrets). Runtime overrides are never touched."""
     async with db.transaction() as session:
         changes = await plan(session, config)
         if dry_run:
@@ -76,6 +79,8 @@ async def apply_config(db: Database, config: Config, now: datetime, dry_run: boo
                                          digest=digest(wanted[key]), updated_at=now))
             else:
                 row.spec, row.digest, row.updated_at = wanted[key], digest(wanted[key]), now
+            record(session, now, actor, "config.apply", f"{change.kind}:{change.id}",
+                   after={"kind": change.kind, "id": change.id, "verb": change.verb})
         await _rebuild_lookups(session, config)
     return changes
 

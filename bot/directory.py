@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -17,14 +17,16 @@ from bot.config import (
     CalendarMask,
     ChannelConfig,
     Config,
+    OverrideConfig,
     Platforms,
     PolicyConfig,
     RestrictConfig,
     ScheduleConfig,
     ServiceConfig,
+    TeamConfig,
     UserConfig,
 )
-from bot.db.tables import ConfigObject
+from bot.db.tables import ConfigObject, ScheduleOverride
 from core.duration import parse_duration
 from core.escalation import Policy, Step, Target
 from core.schedule import (
@@ -50,25 +52,33 @@ class Directory:
     locale: str = "zh-CN"
     public_url: str = "http://127.0.0.1:8080"
     users: dict[str, UserConfig] = field(default_factory=dict)
+    teams: dict[str, TeamConfig] = field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     policies: dict[str, PolicyConfig] = field(default_factory=dict)
     services: dict[str, ServiceConfig] = field(default_factory=dict)
     platforms: Platforms = field(default_factory=Platforms)
     calendars: dict[str, CalendarConfig] = field(default_factory=dict)
+    roles: list[str] = field(default_factory=list)
+    # overrides made at run time (API, chat), per schedule, in creation order: they follow the config's own
+    runtime_overrides: dict[str, tuple[Override, ...]] = field(default_factory=dict)
     _built: dict[str, Schedule] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_config(cls, config: Config) -> Directory:
+    def from_config(cls, config: Config,
+                    runtime_overrides: Mapping[str, Sequence[Override]] | None = None) -> Directory:
         return cls(
             timezone=config.timezone, locale=config.locale, public_url=config.public_url.rstrip("/"),
             users={user.id: user for user in config.users},
+            teams={team.id: team for team in config.teams},
             schedules={schedule.id: schedule for schedule in config.schedules},
             channels={channel.id: channel for channel in config.channels},
             policies={policy.id: policy for policy in config.escalation_policies},
             services={service.id: service for service in config.services},
             platforms=config.platforms,
             calendars={calendar.id: calendar for calendar in config.calendars},
+            roles=list(config.roles),
+            runtime_overrides={key: tuple(items) for key, items in (runtime_overrides or {}).items()},
         )
 
     def user_by_im(self, platform: str, account: str) -> UserConfig | None:
@@ -85,17 +95,23 @@ class Directory:
         return user.name if user else user_id
 
     def schedule(self, schedule_id: str) -> Schedule:
-        """The core schedule, built once per directory snapshot (the engine keeps work per object)."""
+        """The core schedule with the config's and the runtime overrides, built once per directory snapshot
+        (the engine keeps work per object)."""
         if schedule_id not in self._built:
-            self._built[schedule_id] = schedule_from_config(self.schedules[schedule_id], self.timezone, self.calendars)
+            self._built[schedule_id] = schedule_from_config(
+                self.schedules[schedule_id], self.timezone, self.calendars,
+                self.runtime_overrides.get(schedule_id, ()))
         return self._built[schedule_id]
+
+    def schedule_zone(self, schedule_id: str) -> ZoneInfo:
+        return ZoneInfo(self.schedules[schedule_id].timezone or self.timezone)
 
     def policy_for(self, service_id: str) -> Policy:
         return policy_from_config(self.policies[self.services[service_id].escalation_policy])
 
 
 async def load_directory(session: AsyncSession) -> Directory:
-    """Read the applied config objects back into typed models."""
+    """Read the applied config objects back into typed models, with the runtime overrides not deleted."""
     rows = (await session.execute(select(ConfigObject))).scalars().all()
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -109,12 +125,23 @@ async def load_directory(session: AsyncSession) -> Directory:
         "escalation_policies": by_kind.get("policy", []), "services": by_kind.get("service", []),
         "platforms": platforms, "calendars": by_kind.get("calendar", []),
     })
-    return Directory.from_config(config)
+    return Directory.from_config(config, await _runtime_overrides(session))
+
+
+async def _runtime_overrides(session: AsyncSession) -> dict[str, list[Override]]:
+    query = select(ScheduleOverride).where(ScheduleOverride.deleted_at.is_(None)).order_by(ScheduleOverride.id)
+    found: dict[str, list[Override]] = {}
+    for row in (await session.scalars(query)).all():
+        found.setdefault(row.schedule_id, []).append(
+            Override(start=row.start, end=row.end, user=row.user_id, role=row.role))
+    return found
 
 
 def schedule_from_config(spec: ScheduleConfig, default_timezone: str,
-                         calendars: Mapping[str, CalendarConfig] | None = None) -> Schedule:
-    """The core schedule of a config entry; local times are read in the schedule's zone."""
+                         calendars: Mapping[str, CalendarConfig] | None = None,
+                         runtime_overrides: Sequence[Override] = ()) -> Schedule:
+    """The core schedule of a config entry; local times are read in the schedule's zone. Runtime overrides
+    come after the config's, so where they overlap one the runtime one wins (overrides apply in order)."""
     zone_name = spec.timezone or default_timezone
     zone = ZoneInfo(zone_name)
     layers = tuple(
@@ -134,11 +161,14 @@ def schedule_from_config(spec: ScheduleConfig, default_timezone: str,
         )
         for layer in spec.layers
     )
-    overrides = tuple(
-        Override(start=_aware(item.start, zone), end=_aware(item.end, zone), user=item.user, role=item.role)
-        for item in spec.overrides
-    )
+    overrides = config_overrides(spec.overrides, zone) + tuple(runtime_overrides)
     return Schedule(id=spec.id, name=spec.name, timezone=zone_name, layers=layers, overrides=overrides)
+
+
+def config_overrides(items: Sequence[OverrideConfig], zone: ZoneInfo) -> tuple[Override, ...]:
+    """The config file's overrides as core values; times without an offset are read in `zone`."""
+    return tuple(Override(start=_aware(item.start, zone), end=_aware(item.end, zone), user=item.user, role=item.role)
+                 for item in items)
 
 
 def policy_from_config(spec: PolicyConfig) -> Policy:

@@ -157,6 +157,36 @@ class Timer(Base):
     fired_at: Mapped[datetime | None]
 
 
+class ScheduleOverride(Base):
+    """An override made at run time (API, later chat); the config file's overrides are not stored here."""
+
+    __tablename__ = "schedule_overrides"
+    __table_args__ = (Index("ix_schedule_overrides_schedule", "schedule_id", "deleted_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    user_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]  # soft delete: the audit trail keeps pointing at the row
+
+
+class AuditEntry(Base):
+    """Who changed what, when: overrides and applied config; `before`/`after` are JSON snapshots (or NULL)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject_at", "subject", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))  # override.create | override.update | override.delete | ...
+    subject: Mapped[str] = mapped_column(String(160))  # "<kind>:<id>", e.g. "schedule:sre"
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
 class UsedLink(Base):
     __tablename__ = "used_links"
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -23,7 +23,8 @@ def _tables(url: str) -> set[str]:
 def _round_trip(url: str) -> None:
     migrate.upgrade(url)
     assert migrate.current_revision(url) == migrate.head_revision()
-    assert {"incidents", "alerts", "outbox", "timers", "timeline", "config_objects"} <= _tables(url)
+    assert {"incidents", "alerts", "outbox", "timers", "timeline", "config_objects",
+            "schedule_overrides", "audit_log"} <= _tables(url)
     migrate.downgrade(url, "base")
     assert _tables(url) == set()
     migrate.upgrade(url)
