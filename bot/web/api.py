@@ -74,11 +74,17 @@ async def api_user(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    async with container.db.transaction() as session:
-        row = await session.get(ApiToken, token_digest(token.strip()))
-    if row is None:
+    user = await token_user(container, token.strip())
+    if user is None:
         raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-    return row.user_id
+    return user
+
+
+async def token_user(container: Container, token: str) -> str | None:
+    """The user of one of the config's API tokens, or None for an unknown token (looked up by its SHA-256)."""
+    async with container.db.transaction() as session:
+        row = await session.get(ApiToken, token_digest(token))
+    return None if row is None else row.user_id
 
 
 User = Annotated[str, Depends(api_user)]
