@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -11,6 +12,11 @@ from bot.db.database import Database
 from bot.directory import Directory
 from bot.services.dispatch import Dispatcher
 from bot.services.escalation import fire_due_timers, next_due
+from bot.services.reminders import send_due_reminders
+
+# reminders are due at whole minutes (advance_minutes is a multiple of 5, daily_at is HH:MM); a check every
+# 15 s sends them within 15 s of their time without recomputing schedules on every pass
+REMINDER_CHECK_SECONDS = 15.0
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +30,19 @@ class Worker:
         self._now = clock
         self._poll = poll_seconds
         self._wake = asyncio.Event()
+        self._next_reminder_check = 0.0
 
     def wake(self) -> None:
         """Work was just committed (an alert, an ack): look now instead of at the next poll."""
         self._wake.set()
 
     async def tick(self) -> int:
-        """One pass: fire due timers, then send what is due. Returns how much was done."""
+        """One pass: fire due timers, queue due shift reminders, send what is due. Returns how much was done."""
         directory = await self._directory()
         done = await fire_due_timers(self._db, directory, self._now())
+        if time.monotonic() >= self._next_reminder_check:
+            self._next_reminder_check = time.monotonic() + REMINDER_CHECK_SECONDS
+            done += await send_due_reminders(self._db, directory, self._now())
         done += await self._dispatcher.run_once(directory, self._now())
         return done
 

@@ -25,12 +25,22 @@ class SlackSender:
         self._client = client
 
     async def send(self, destination: Destination, card: Card) -> MessageRef:
-        channel = destination.address
-        if destination.kind == "dm":
-            opened = await self._call("conversations_open", users=destination.address)
-            channel = opened["channel"]["id"]
+        channel = await self._channel(destination)
         posted = await self._call("chat_postMessage", channel=channel, text=card.fallback, blocks=card_blocks(card))
         return MessageRef(platform=self.platform, channel=str(posted["channel"]), message_id=str(posted["ts"]))
+
+    async def send_text(self, destination: Destination, text: str) -> MessageRef:
+        """A plain message (reminders); Slack renders its mrkdwn."""
+        channel = await self._channel(destination)
+        posted = await self._call("chat_postMessage", channel=channel, text=text)
+        return MessageRef(platform=self.platform, channel=str(posted["channel"]), message_id=str(posted["ts"]))
+
+    async def _channel(self, destination: Destination) -> str:
+        """A DM is posted to the conversation id `conversations.open` gives (kept for chat.update)."""
+        if destination.kind != "dm":
+            return destination.address
+        opened = await self._call("conversations_open", users=destination.address)
+        return str(opened["channel"]["id"])
 
     async def update(self, ref: MessageRef, card: Card) -> None:
         await self._call("chat_update", channel=ref.channel, ts=ref.message_id, text=card.fallback,

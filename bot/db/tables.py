@@ -120,9 +120,11 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # post | update
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)  # None: a message
+    kind: Mapped[str] = mapped_column(String(16))  # post | update | message
     destination: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any] | None]  # message: {"text", "title"}
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)  # one row per reminder, any worker
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]

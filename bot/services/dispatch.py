@@ -43,9 +43,10 @@ CLAIM_BATCH = 20
 class Claimed:
     id: int
     kind: str
-    incident_id: int
+    incident_id: int | None
     destination: dict[str, Any]
     attempts: int
+    payload: dict[str, Any] | None = None
 
 
 class Dispatcher:
@@ -83,13 +84,16 @@ class Dispatcher:
                     updating.add(row.incident_id)
                 row.attempts += 1
                 row.next_attempt_at = now + LEASE
-                claimed.append(Claimed(row.id, row.kind, row.incident_id, dict(row.destination), row.attempts))
+                claimed.append(Claimed(row.id, row.kind, row.incident_id, dict(row.destination), row.attempts,
+                                       dict(row.payload) if row.payload else None))
             return claimed
 
     async def _deliver(self, directory: Directory, row: Claimed, now: datetime) -> None:
         try:
             if row.kind == "post":
                 await self._post(directory, row, now)
+            elif row.kind == "message":
+                await self._message(directory, row, now)
             else:
                 await self._update(directory, row, now)
         except SendError as error:
@@ -124,6 +128,21 @@ class Dispatcher:
                                     message_id=ref.message_id, created_at=now))
             add_timeline(session, row.incident_id, "notified", now, platform=destination.platform,
                          channel_kind=destination.kind, to=destination.label)
+            await _mark(session, row.id, "sent", now)
+
+    async def _message(self, directory: Directory, row: Claimed, now: datetime) -> None:
+        """A plain text message (shift reminders): no card, no incident, nothing to update later."""
+        destination = Destination(**row.destination)
+        text = str((row.payload or {}).get("text", ""))
+        if destination.platform == "slack":
+            if self._slack is None:
+                raise PermanentSendError("slack is not configured (platforms.slack)")
+            await self._slack.send_text(destination, text)
+        else:
+            title = text.splitlines()[0] if text else "Dutybot"
+            await self._robot.post(_robot_target(directory, destination.address),
+                                   {"msgtype": "markdown", "markdown": {"title": title[:100], "text": text}})
+        async with self._db.transaction() as session:
             await _mark(session, row.id, "sent", now)
 
     async def _update(self, directory: Directory, row: Claimed, now: datetime) -> None:
@@ -178,6 +197,8 @@ class Dispatcher:
             message.last_error = str(error)[:500]
             if permanent:
                 message.status = "failed"
+                if row.incident_id is None:
+                    return
                 add_timeline(session, row.incident_id, "notify_failed", now, error=str(error)[:500],
                              to=row.destination.get("label") or "card update",
                              platform=row.destination.get("platform"))

@@ -12,6 +12,7 @@ from bot.config import PolicyConfig
 from bot.db.database import Database
 from bot.db.tables import Incident, Timer
 from bot.directory import Directory, policy_from_config
+from bot.services import destinations as destinations_for
 from bot.services.records import add_timeline, enqueue_post
 from core.escalation import Firing, Step, next_firing
 from core.model import IncidentStatus
@@ -105,18 +106,14 @@ def _destinations(session: AsyncSession, directory: Directory, incident_id: int,
     destinations: list[Destination] = []
     if "dm" in step.via:
         for user_id in dict.fromkeys(people):
-            user = directory.users.get(user_id)
-            if user is not None and user.im.slack and directory.platforms.slack is not None:
-                destinations.append(Destination("slack", "dm", user.im.slack, label=user_id))
+            reach = destinations_for.person(directory, user_id)
+            if reach is not None:
+                destinations.append(reach)
             else:
                 add_timeline(session, incident_id, "unreachable", now, user=user_id,
                              reason="no bound chat account on a configured platform")
     for channel_id in step.via:
-        channel = directory.channels.get(channel_id)
-        if channel is None:
-            continue
-        if channel.platform == "slack" and channel.chat_id:
-            destinations.append(Destination("slack", "channel", channel.chat_id, label=channel_id))
-        elif channel.platform == "dingtalk-robot":
-            destinations.append(Destination("dingtalk-robot", "robot", channel_id, label=channel_id))
+        reach = destinations_for.channel(directory, channel_id)
+        if reach is not None:
+            destinations.append(reach)
     return destinations
