@@ -102,7 +102,8 @@ async def build_container(settings: Settings, clock: Callable[[], datetime] = sy
                           _closers=closers)
     container.worker = Worker(db, dispatcher, container.directory, clock, settings.worker_poll_seconds)
     if slack_client is not None and signing_secret:
-        inbound = ChatInbound(db, container.directory, clock, on_change=container.worker.wake)
+        inbound = ChatInbound(db, container.directory, clock, on_change=container.worker.wake,
+                              forget=container.forget_directory)
         container.slack_app = build_app(signing_secret, slack_client, inbound)
         container.slack_signing_secret = signing_secret
     return container

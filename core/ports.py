@@ -106,8 +106,9 @@ class ActionReply:
     """What the adapter shows the person: a private text, or the comment form with its texts."""
 
     text: str | None = None
-    form: Mapping[str, str] | None = None  # title, label, submit, cancel
+    form: Mapping[str, str] | None = None  # the form's texts: title, label(s), submit, cancel
     ok: bool = True  # False: nothing changed (unbound person, unknown incident)
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) options a form offers, e.g. schedules
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,26 @@ class InboundCommand:
     channel: str
 
 
+@dataclass(frozen=True)
+class InboundOverride:
+    """A person asked, in chat, that someone cover a schedule between two times."""
+
+    platform: str
+    account: str  # who asks
+    schedule_id: str | None
+    user_account: str  # who covers: their platform account id
+    start: datetime
+    end: datetime
+
+
 class InboundHandler(Protocol):
     """What adapters call with neutral inbound events; bot/ implements it over the database."""
 
     async def on_action(self, action: InboundAction) -> ActionReply:
         """Act on a click or form submission and say what to show the person."""
 
-    async def on_command(self, command: InboundCommand) -> str:
-        """Answer a chat command with text."""
+    async def on_command(self, command: InboundCommand) -> ActionReply:
+        """Answer a chat command with text, or with a form to open."""
+
+    async def on_override(self, request: InboundOverride) -> ActionReply:
+        """Store an override asked for in chat and tell the people it concerns."""

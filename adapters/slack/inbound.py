@@ -11,8 +11,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.parse import CARD_ACTIONS, block_action, comment_submission, slash_command
-from adapters.slack.render import COMMENT_BLOCK, COMMENT_CALLBACK, comment_modal
+from adapters.slack.parse import (
+    CARD_ACTIONS,
+    block_action,
+    comment_submission,
+    override_submission,
+    slash_command,
+)
+from adapters.slack.render import COMMENT_BLOCK, COMMENT_CALLBACK, OVERRIDE_CALLBACK, comment_modal, override_modal
 from core.ports import InboundHandler, RawRequest, RawResponse
 
 COMMANDS = ("/oncall",)
@@ -59,8 +65,28 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
         else:
             await ack()
 
-    async def on_command(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack(text=await handler.on_command(slash_command(body)))
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        reply = await handler.on_command(slash_command(body))
+        if reply.form is not None and body.get("trigger_id"):
+            try:
+                await client.views_open(trigger_id=body["trigger_id"], view=override_modal(reply.form, reply.choices))
+            except (SlackApiError, ClientError, TimeoutError) as error:
+                log.warning("slack could not open the form: %s", type(error).__name__)
+            await ack()
+            return
+        await ack(text=reply.text or "")
+
+    @app.view(OVERRIDE_CALLBACK)
+    async def on_override_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        request = override_submission(body)
+        if request is None:
+            await ack(response_action="errors", errors={"end": "?"})
+            return
+        reply = await handler.on_override(request)
+        if not reply.ok and reply.text:
+            await ack(response_action="errors", errors={"end": reply.text[:150]})
+        else:
+            await ack()
 
     for command in COMMANDS:
         app.command(command)(on_command)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT
-from core.ports import InboundAction, InboundCommand
+from core.ports import InboundAction, InboundCommand, InboundOverride
 
 CARD_ACTIONS = ("ack", "resolve", "comment")
 MAX_INCIDENT_ID = 2**31 - 1  # the database's integer
@@ -41,6 +42,26 @@ def comment_submission(body: Mapping[str, Any]) -> InboundAction | None:
         return None
     return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")),
                          action="comment", incident_id=incident_id, text=text.strip())
+
+
+def override_submission(body: Mapping[str, Any]) -> InboundOverride | None:
+    """The override form's `view_submission`: schedule, Slack user, and two datetimepicker timestamps."""
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+
+    def picked(block: str, key: str) -> Any:
+        return ((values.get(block) or {}).get(block) or {}).get(key)
+
+    schedule = (picked("schedule", "selected_option") or {}).get("value")
+    user, start, end = picked("user", "selected_user"), picked("start", "selected_date_time"), picked(
+        "end", "selected_date_time")
+    if not (isinstance(schedule, str) and isinstance(user, str) and isinstance(start, int) and isinstance(end, int)):
+        return None
+    try:
+        start_at, end_at = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return InboundOverride(platform="slack", account=str((body.get("user") or {}).get("id", "")),
+                           schedule_id=schedule, user_account=user, start=start_at, end=end_at)
 
 
 def slash_command(body: Mapping[str, Any]) -> InboundCommand:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.slack.config import (
@@ -78,3 +79,32 @@ def _escape(text: str) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+OVERRIDE_CALLBACK = "override_modal"
+MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+
+
+def override_modal(form: Mapping[str, str], schedules: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The cover-a-shift form: schedule, the person covering (a Slack user picker), from and until."""
+    options = [{"text": {"type": "plain_text", "text": label[:MAX_OPTION_TEXT]}, "value": value}
+               for value, label in schedules][:MAX_OPTIONS]
+
+    def field(block_id: str, label: str, element: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
+                "element": {**element, "action_id": block_id}}
+
+    return {
+        "type": "modal",
+        "callback_id": OVERRIDE_CALLBACK,
+        "title": {"type": "plain_text", "text": form["title"][:MAX_MODAL_TITLE]},
+        "submit": {"type": "plain_text", "text": form["submit"][:MAX_MODAL_TITLE]},
+        "close": {"type": "plain_text", "text": form["cancel"][:MAX_MODAL_TITLE]},
+        "blocks": [
+            field("schedule", form["schedule"], {"type": "static_select", "options": options}),
+            field("user", form["user"], {"type": "users_select"}),
+            field("start", form["start"], {"type": "datetimepicker"}),
+            field("end", form["end"], {"type": "datetimepicker"}),
+        ],
+    }

@@ -8,11 +8,12 @@ from datetime import datetime
 
 from bot.db.database import Database
 from bot.directory import Directory
+from bot.services.chat_overrides import create_from_chat, override_form, parse_command
 from bot.services.incidents import act
 from cards.build import local_time
 from cards.i18n import Translator
 from core.model import Action
-from core.ports import ActionReply, InboundAction, InboundCommand
+from core.ports import ActionReply, InboundAction, InboundCommand, InboundOverride
 from core.schedule import next_change, on_call
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,9 @@ class ChatInbound:
     """Implements core.ports.InboundHandler over the database."""
 
     def __init__(self, db: Database, directory: Callable[[], Awaitable[Directory]], clock: Callable[[], datetime],
-                 on_change: Callable[[], None]) -> None:
+                 on_change: Callable[[], None], forget: Callable[[], None] = lambda: None) -> None:
         self._db = db
+        self._forget = forget  # drop the cached directory after a schedule change
         self._directory = directory
         self._now = clock
         self._on_change = on_change
@@ -58,14 +60,32 @@ class ChatInbound:
                                       status=t(f"status.{result.status.value}")))
         return ActionReply()
 
-    async def on_command(self, command: InboundCommand) -> str:
-        """`/oncall`: who is on call now, for the schedules linked to this channel or for all."""
+    async def on_command(self, command: InboundCommand) -> ActionReply:
+        """`/oncall`: who is on call now (for the schedules linked to this channel, or all);
+        `/oncall override …` covers a shift, and `/oncall override` alone opens the form."""
         directory = await self._directory()
+        t = Translator(directory.locale)
         try:
-            return oncall_text(directory, command.platform, command.channel, self._now())
+            if command.text.split()[:1] == ["override"]:
+                if command.text.strip() == "override":
+                    return override_form(directory, t)
+                parsed = parse_command(directory, command, t)
+                if isinstance(parsed, str):
+                    return ActionReply(text=parsed, ok=False)
+                return await self.on_override(parsed)
+            return ActionReply(text=oncall_text(directory, command.platform, command.channel, self._now()))
         except Exception:  # noqa: BLE001 - answer the command even when a schedule is broken
             log.exception("/%s failed", command.command)
-            return Translator(directory.locale)("chat.failed")
+            return ActionReply(text=t("chat.failed"), ok=False)
+
+    async def on_override(self, request: InboundOverride) -> ActionReply:
+        directory = await self._directory()
+        t = Translator(directory.locale)
+        reply = await create_from_chat(self._db, directory, request, self._now(), t)
+        if reply.ok:
+            self._forget()
+            self._on_change()
+        return reply
 
 
 def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime) -> str:
