@@ -109,6 +109,7 @@ class ActionReply:
     form: Mapping[str, str] | None = None  # the form's texts: title, label(s), submit, cancel
     ok: bool = True  # False: nothing changed (unbound person, unknown incident)
     choices: tuple[tuple[str, str], ...] = ()  # (value, label) options a form offers, e.g. schedules
+    buttons: tuple[tuple[str, str], ...] = ()  # (command text, label): buttons that run a command, e.g. "override"
 
 
 @dataclass(frozen=True)

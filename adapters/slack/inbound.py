@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from aiohttp import ClientError
@@ -14,12 +15,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.parse import (
     CARD_ACTIONS,
     block_action,
+    command_button,
     comment_submission,
     override_submission,
     slash_command,
 )
-from adapters.slack.render import COMMENT_BLOCK, COMMENT_CALLBACK, OVERRIDE_CALLBACK, comment_modal, override_modal
-from core.ports import InboundHandler, RawRequest, RawResponse
+from adapters.slack.render import (
+    COMMAND_BUTTON_PREFIX,
+    COMMENT_BLOCK,
+    COMMENT_CALLBACK,
+    OVERRIDE_CALLBACK,
+    command_answer,
+    comment_modal,
+    override_modal,
+)
+from core.ports import ActionReply, InboundHandler, RawRequest, RawResponse
 
 COMMANDS = ("/oncall",)
 log = logging.getLogger(__name__)
@@ -67,14 +77,34 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
 
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         reply = await handler.on_command(slash_command(body))
-        if reply.form is not None and body.get("trigger_id"):
-            try:
-                await client.views_open(trigger_id=body["trigger_id"], view=override_modal(reply.form, reply.choices))
-            except (SlackApiError, ClientError, TimeoutError) as error:
-                log.warning("slack could not open the form: %s", type(error).__name__)
+        if reply.form is not None:
+            await open_form(client, body.get("trigger_id"), reply)
             await ack()
+        elif reply.buttons:
+            await ack(text=reply.text or "", blocks=command_answer(reply.text or "", reply.buttons))
+        else:
+            await ack(text=reply.text or "")
+
+    async def open_form(client: AsyncWebClient, trigger_id: str | None, reply: ActionReply) -> None:
+        if not trigger_id or reply.form is None:
             return
-        await ack(text=reply.text or "")
+        try:
+            await client.views_open(trigger_id=trigger_id, view=override_modal(reply.form, reply.choices))
+        except (SlackApiError, ClientError, TimeoutError) as error:
+            log.warning("slack could not open the form: %s", type(error).__name__)
+
+    @app.action(re.compile(f"^{COMMAND_BUTTON_PREFIX}"))
+    async def on_command_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                respond: AsyncRespond) -> None:
+        await ack()
+        command = command_button(body)
+        if command is None:
+            return
+        reply = await handler.on_command(command)
+        if reply.form is not None:
+            await open_form(client, body.get("trigger_id"), reply)
+        elif reply.text and body.get("response_url"):
+            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
 
     @app.view(OVERRIDE_CALLBACK)
     async def on_override_form(ack: AsyncAck, body: dict[str, Any]) -> None:

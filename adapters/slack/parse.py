@@ -64,6 +64,17 @@ def override_submission(body: Mapping[str, Any]) -> InboundOverride | None:
                            schedule_id=schedule, user_account=user, start=start_at, end=end_at)
 
 
+def command_button(body: Mapping[str, Any]) -> InboundCommand | None:
+    """A button under a command's answer (e.g. "Cover a shift" under /oncall) as the command it runs."""
+    actions = body.get("actions") or []
+    value = actions[0].get("value") if actions and isinstance(actions[0], Mapping) else None
+    if value not in ("override",):
+        return None
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return InboundCommand(platform="slack", account=str((body.get("user") or {}).get("id", "")), command="oncall",
+                          text=str(value), channel=str(channel))
+
+
 def slash_command(body: Mapping[str, Any]) -> InboundCommand:
     return InboundCommand(platform="slack", account=str(body.get("user_id", "")),
                           command=str(body.get("command", "")).lstrip("/"), text=str(body.get("text", "")),

@@ -82,6 +82,18 @@ def _clip(text: str, limit: int) -> str:
 
 
 OVERRIDE_CALLBACK = "override_modal"
+COMMAND_BUTTON_PREFIX = "cmd:"
+
+
+def command_answer(text: str, buttons: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """A command's answer as blocks: its text, then buttons that run follow-up commands (e.g. override)."""
+    section = {"type": "mrkdwn", "text": _clip(text, MAX_SECTION_TEXT)}
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": section}]
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "commands", "elements": [
+            {"type": "button", "action_id": f"{COMMAND_BUTTON_PREFIX}{command}", "value": command,
+             "text": {"type": "plain_text", "text": label[:MAX_BUTTON_TEXT]}} for command, label in buttons]})
+    return blocks
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 

@@ -73,7 +73,8 @@ class ChatInbound:
                 if isinstance(parsed, str):
                     return ActionReply(text=parsed, ok=False)
                 return await self.on_override(parsed)
-            return ActionReply(text=oncall_text(directory, command.platform, command.channel, self._now()))
+            return ActionReply(text=oncall_text(directory, command.platform, command.channel, self._now()),
+                               buttons=(("override", t("override.button")),))
         except Exception:  # noqa: BLE001 - answer the command even when a schedule is broken
             log.exception("/%s failed", command.command)
             return ActionReply(text=t("chat.failed"), ok=False)

@@ -82,4 +82,24 @@ async def test_override_form_opens_and_its_submission_is_stored(chat: Harness, f
     values["end"]["end"]["selected_date_time"] = start - 60
     chat.clock.advance(seconds=1)
     refused = await post_slack(chat.client, urlencode({"payload": json.dumps(submission)}).encode(), chat.clock())
-    assert refused.json()["response_action"] == "errors" and "end must be after start" in refused.json()["errors"]["end"]
+    answer = refused.json()
+    assert answer["response_action"] == "errors" and "end must be after start" in answer["errors"]["end"]
+
+
+async def test_oncall_answer_offers_a_cover_button_that_opens_the_form(chat: Harness, fake_slack: FakeSlack) -> None:
+    chat.clock.advance(seconds=1)
+    response = await post_slack(chat.client, slack_command_form("UALICE", "CSRE", fake_slack.response_url()),
+                                chat.clock())
+    answer = response.json()
+    button = answer["blocks"][-1]["elements"][0]
+    assert button["text"]["text"] == "Cover a shift" and "On call now" in answer["text"]
+    click = {"type": "block_actions", "user": {"id": "UALICE", "team_id": "T1"}, "team": {"id": "T1"},
+             "api_app_id": "A1", "trigger_id": "t-cover", "channel": {"id": "CSRE"},
+             "actions": [{"type": "button", "action_id": button["action_id"], "value": button["value"],
+                          "block_id": "commands", "action_ts": "1"}]}
+    chat.clock.advance(seconds=1)
+    clicked = await post_slack(chat.client, urlencode({"payload": json.dumps(click)}).encode(), chat.clock())
+    assert clicked.status_code == 200
+    opened = fake_slack.calls_to("views.open")
+    assert opened and opened[0].params["trigger_id"] == "t-cover"
+    assert opened[0].params["view"]["callback_id"] == "override_modal"

@@ -25,6 +25,7 @@ ID_FAMILIES = {
     "button.{}": [action.value for action in Action],
     "action.{}": ["ack", "resolve"],               # the one-click links carry only these (bot/web/links.py)
     "cli.verb.{}": ["create", "update", "delete"],  # bot/apply.py: Change.verb
+    "override.form.{}": ["title", "schedule", "user", "start", "end", "submit"],  # bot/services/chat_overrides.py
 }
 
 
