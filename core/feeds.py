@@ -1,8 +1,10 @@
-"""Signed tokens for calendar feeds: `/calendar/{schedule}.ics?token=` and `/calendar/users/{user}.ics?token=`.
+"""Signed tokens for calendar feeds (`/calendar/{schedule}.ics?token=`, `/calendar/users/{user}.ics?token=`)
+and for the web pages the bot links to in chat (`/schedules/{schedule}?token=`, `/people/{user}?token=`).
 
-A calendar app cannot send headers, so the feed's URL carries its credential. The token is an HMAC-SHA256
-over the feed's subject (`schedule:sre`, `user:alice`): it opens that one feed and no other, and it has no
-expiry because a subscription has to keep working. Rotating the link key revokes every feed token at once.
+A calendar app cannot send headers and a chat link cannot either, so the URL carries its credential. The token
+is an HMAC-SHA256 over a subject (`schedule:sre`, `user:alice` for feeds; `page:schedule:sre`, `page:user:alice`
+for pages): it opens that one feed or page and nothing else, and it has no expiry because a subscription or a
+bookmark has to keep working. Rotating the link key revokes every token at once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def schedule_subject(schedule_id: str) -> str:
 def user_subject(user_id: str) -> str:
     """The subject a person's feed token is bound to."""
     return f"user:{user_id}"
+
+
+def page_subject(subject: str) -> str:
+    """The subject of the web page showing what `subject`'s feed shows: a token for the page is not one for
+    the feed (a feed URL lives on in calendar apps and the services behind them), nor the other way round."""
+    return f"page:{subject}"
 
 
 def issue_feed_token(key: bytes, subject: str) -> str:

@@ -136,6 +136,24 @@ def base_config(slack_api_url: str | None = None, dingtalk_webhook: str | None =
     return config
 
 
+def layered_config(override_start: str, override_end: str, **account: Any) -> dict[str, Any]:
+    """`base_config` whose SRE schedule has two layers (weekly 24/7, then weekday office hours for carol) and
+    one override (bob), plus a second schedule, DBA in Berlin, of role pairs every three days."""
+    raw = base_config(roles=["primary", "backup"], **account)
+    sre = raw["schedules"][0]
+    sre["layers"].append({
+        "name": "office", "members": ["carol"], "start": "2026-01-05T00:00", "rotation": {"every": 1, "unit": "day"},
+        "date_mask": ["mon", "tue", "wed", "thu", "fri"], "restrict": {"daily": [["09:00", "18:00"]]}})
+    sre["overrides"] = [{"start": override_start, "end": override_end, "user": "bob"}]
+    raw["schedules"].append({
+        "id": "dba", "name": "DBA", "timezone": "Europe/Berlin",
+        "layers": [{"name": "pairs", "members": [{"primary": "alice", "backup": "carol"},
+                                                 {"primary": "bob", "backup": "alice"},
+                                                 {"primary": "carol", "backup": "bob"}],
+                    "start": "2026-01-01T08:00", "rotation": {"every": 3, "unit": "day"}}]})
+    return raw
+
+
 def to_config(raw: dict[str, Any]) -> Config:
     return parse_config(yaml.safe_dump(raw, allow_unicode=True))
 

@@ -14,6 +14,7 @@ from bot.web.health import health_router
 from bot.web.hooks import hooks_router
 from bot.web.links import links_router
 from bot.web.overrides import overrides_router
+from bot.web.pages import pages_router
 from bot.web.schedules import schedules_router
 from bot.web.slack import slack_router
 
@@ -24,7 +25,7 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="Dutybot", version="0.1.0",
                   description="On-call and incident response in your team chat.")
     for router in (hooks_router, slack_router, links_router, api_router, schedules_router, overrides_router,
-                   calendars_router, health_router):
+                   calendars_router, pages_router, health_router):
         app.include_router(router(container))
 
     @app.exception_handler(Exception)

@@ -1,7 +1,8 @@
 """iCalendar feeds for calendar apps: `/calendar/{schedule}.ics?token=` and `/calendar/users/{user}.ics?token=`.
 
 A calendar app cannot send headers, so the credential is the `token` query parameter: either a feed token
-signed for exactly that feed (`core.feeds`, handed out by the `calendar-url` API calls below) or an API token.
+signed for exactly that feed (`core.feeds` via `bot.web.signed`, handed out by the `calendar-url` API calls
+below) or an API token.
 The window runs from 30 days before now to 180 days after; times are written in UTC. Tokens are never logged
 (the server's access log is off, and the error handler logs the path without the query).
 """
@@ -19,10 +20,11 @@ from pydantic import BaseModel
 
 from bot.bootstrap import Container
 from bot.directory import Directory
-from bot.web.api import User, token_user
+from bot.web.api import User
+from bot.web.signed import schedule_feed_url, token_opens, user_feed_url
 from cards.i18n import Translator
 from core.feed_shifts import Stretch, person_feed_stretches, schedule_feed_shifts
-from core.feeds import InvalidFeedToken, issue_feed_token, read_feed_token, schedule_subject, user_subject
+from core.feeds import schedule_subject, user_subject
 from core.schedule import Schedule, Shift
 
 FEED_PAST = timedelta(days=30)
@@ -44,23 +46,13 @@ class CalendarUrl(BaseModel):
 def calendars_router(container: Container) -> APIRouter:
     router = APIRouter()
 
-    async def opens(token: str | None, subject: str) -> bool:
-        """A feed token signed for `subject`, or any known API token."""
-        if not token:
-            return False
-        try:
-            read_feed_token(container.link_key, token, subject)
-            return True
-        except InvalidFeedToken:
-            return await token_user(container, token) is not None
-
     @router.get("/calendar/users/{user_id}.ics", response_class=Response, responses=_FEED_RESPONSES,
                 tags=["calendars"])
     async def person_feed(user_id: str, token: str | None = None) -> Response:
         """One person's shifts in every schedule, adjacent shifts of a schedule merged into one event."""
         directory = await container.directory()
         t = Translator(directory.locale)
-        if not await opens(token, user_subject(user_id)):
+        if not await token_opens(container, token, user_subject(user_id)):
             return _text(401, t("calendar.unauthorized"))
         if user_id not in directory.users:
             return _text(404, t("calendar.no_user", user=user_id))
@@ -82,7 +74,7 @@ def calendars_router(container: Container) -> APIRouter:
         """A schedule's final shifts (all layers and overrides), one event per shift."""
         directory = await container.directory()
         t = Translator(directory.locale)
-        if not await opens(token, schedule_subject(schedule_id)):
+        if not await token_opens(container, token, schedule_subject(schedule_id)):
             return _text(401, t("calendar.unauthorized"))
         if schedule_id not in directory.schedules:
             return _text(404, t("calendar.no_schedule", schedule=schedule_id))
@@ -99,8 +91,7 @@ def calendars_router(container: Container) -> APIRouter:
         directory = await container.directory()
         if schedule_id not in directory.schedules:
             raise HTTPException(404, f"schedule {schedule_id} not found")
-        return CalendarUrl(url=_feed_url(container, directory, f"/calendar/{schedule_id}.ics",
-                                         schedule_subject(schedule_id)))
+        return CalendarUrl(url=schedule_feed_url(container, directory, schedule_id))
 
     @router.get("/api/v1/users/{user_id}/calendar-url", response_model=CalendarUrl, tags=["schedules"])
     async def user_calendar_url(user: User, user_id: str) -> CalendarUrl:
@@ -108,14 +99,9 @@ def calendars_router(container: Container) -> APIRouter:
         directory = await container.directory()
         if user_id not in directory.users:
             raise HTTPException(404, f"user {user_id} not found")
-        return CalendarUrl(url=_feed_url(container, directory, f"/calendar/users/{user_id}.ics",
-                                         user_subject(user_id)))
+        return CalendarUrl(url=user_feed_url(container, directory, user_id))
 
     return router
-
-
-def _feed_url(container: Container, directory: Directory, path: str, subject: str) -> str:
-    return f"{directory.public_url}{quote(path)}?token={issue_feed_token(container.link_key, subject)}"
 
 
 def _text(status: int, message: str) -> PlainTextResponse:

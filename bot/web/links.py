@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import IntegrityError
 
 from bot.bootstrap import Container
 from bot.db.tables import Incident, UsedLink
 from bot.services.incidents import act
 from bot.services.records import incident_view
+from bot.web.html import templates
 from cards.i18n import Translator
 from core.links import ExpiredLink, InvalidLink, LinkClaim, read_link
 from core.model import Action
 
-_templates = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
-
 
 def page(t: Translator, status: int, heading: str, lines: list[str], action_label: str | None = None,
          note: str | None = None) -> HTMLResponse:
-    html = _templates.get_template("page.html").render(lang=t.locale, heading=heading, lines=lines,
+    html = templates.get_template("page.html").render(lang=t.locale, heading=heading, lines=lines,
                                                        action_label=action_label, note=note)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 

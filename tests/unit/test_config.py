@@ -58,8 +58,9 @@ ROBOT = {"id": "ding-robot", "platform": "dingtalk-robot", "webhook": "https://o
 
 
 @pytest.mark.parametrize(("edit", "expected"), [
+    # the example has two layers; the appended one is the third
     (append("schedules.0.layers", {**SECOND_LAYER, "rotation": {"every": 31, "unit": "week"}}),
-     ["schedules[0].layers[1].rotation.every: must be 1–30 (got 31)"]),
+     ["schedules[0].layers[2].rotation.every: must be 1–30 (got 31)"]),
     (update("schedules.0.layers.0.rotation", every=0), ["schedules[0].layers[0].rotation.every: must be 1–30 (got 0)"]),
     (update("schedules.0.layers.0.rotation", unit="fortnight"),
      ["schedules[0].layers[0].rotation.unit: Input should be 'hour', 'day', 'week' or 'month'"]),

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.feeds import InvalidFeedToken, issue_feed_token, read_feed_token, schedule_subject, user_subject
+from core.feeds import (
+    InvalidFeedToken,
+    issue_feed_token,
+    page_subject,
+    read_feed_token,
+    schedule_subject,
+    user_subject,
+)
 from core.links import InvalidLink, issue_link, read_link
 
 KEY = b"k" * 32
@@ -26,6 +33,16 @@ def test_round_trip_and_stable() -> None:
 def test_subjects() -> None:
     assert schedule_subject("sre") == "schedule:sre"
     assert user_subject("alice") == "user:alice"
+    assert page_subject(schedule_subject("sre")) == "page:schedule:sre"
+    assert page_subject(user_subject("alice")) == "page:user:alice"
+
+
+def test_a_page_token_is_not_a_feed_token() -> None:
+    page = page_subject(SRE)
+    with pytest.raises(InvalidFeedToken):
+        read_feed_token(KEY, issue_feed_token(KEY, page), SRE)
+    with pytest.raises(InvalidFeedToken):
+        read_feed_token(KEY, issue_feed_token(KEY, SRE), page)
 
 
 def test_token_is_url_safe() -> None:
