@@ -102,8 +102,13 @@ async def build_container(settings: Settings, clock: Callable[[], datetime] = sy
                           _closers=closers)
     container.worker = Worker(db, dispatcher, container.directory, clock, settings.worker_poll_seconds)
     if slack_client is not None and signing_secret:
+        def page_url(directory: Directory, schedule_id: str) -> str:
+            from bot.web.signed import schedule_page_url  # the web layer builds the URL; imported late (cycle)
+
+            return schedule_page_url(container, directory, schedule_id)
+
         inbound = ChatInbound(db, container.directory, clock, on_change=container.worker.wake,
-                              forget=container.forget_directory)
+                              forget=container.forget_directory, page_url=page_url)
         container.slack_app = build_app(signing_secret, slack_client, inbound)
         container.slack_signing_secret = signing_secret
     return container

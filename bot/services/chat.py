@@ -23,8 +23,10 @@ class ChatInbound:
     """Implements core.ports.InboundHandler over the database."""
 
     def __init__(self, db: Database, directory: Callable[[], Awaitable[Directory]], clock: Callable[[], datetime],
-                 on_change: Callable[[], None], forget: Callable[[], None] = lambda: None) -> None:
+                 on_change: Callable[[], None], forget: Callable[[], None] = lambda: None,
+                 page_url: Callable[[Directory, str], str] | None = None) -> None:
         self._db = db
+        self._page_url = page_url  # a signed link to a schedule's calendar page, handed out with /oncall
         self._forget = forget  # drop the cached directory after a schedule change
         self._directory = directory
         self._now = clock
@@ -73,7 +75,8 @@ class ChatInbound:
                 if isinstance(parsed, str):
                     return ActionReply(text=parsed, ok=False)
                 return await self.on_override(parsed)
-            return ActionReply(text=oncall_text(directory, command.platform, command.channel, self._now()),
+            text = oncall_text(directory, command.platform, command.channel, self._now(), self._page_url)
+            return ActionReply(text=text,
                                buttons=(("override", t("override.button")),))
         except Exception:  # noqa: BLE001 - answer the command even when a schedule is broken
             log.exception("/%s failed", command.command)
@@ -89,7 +92,8 @@ class ChatInbound:
         return reply
 
 
-def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime) -> str:
+def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime,
+                page_url: Callable[[Directory, str], str] | None = None) -> str:
     t = Translator(directory.locale)
     linked_channels = {channel.id for channel in directory.channels.values()
                        if channel.platform == platform and channel.chat_id == chat_id}
@@ -106,6 +110,8 @@ def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime
         if upcoming is not None:
             lines.append(t("oncall.next", at=local_time(upcoming.start, schedule.timezone),
                            users=_names(directory, platform, upcoming.users, t)))
+        if page_url is not None:
+            lines.append(t("oncall.calendar", url=page_url(directory, spec.id)))
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -139,6 +140,10 @@ async def test_oncall_command_lists_who_is_on_call(harness: Harness, fake_slack:
     assert "On call now" in text and "SRE:" in text
     assert any(name in text for name in ("Alice", "Bob", "Carol"))
     assert "next (from " in text  # the weekly rotation always has a next handoff
+    link = re.search(r"<(http://127\.0\.0\.1:8080/schedules/sre\?token=[^|>]+)\|Open the schedule calendar>", text)
+    assert link is not None
+    page = await harness.client.get(link.group(1).replace("http://127.0.0.1:8080", ""))
+    assert page.status_code == 200 and "SRE" in page.text
 
 
 async def test_oncall_in_a_linked_channel_shows_only_its_schedules(db_url: str, fake_slack: FakeSlack) -> None:
