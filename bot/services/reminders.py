@@ -93,6 +93,8 @@ async def _daily(db: Database, directory: Directory, spec: ScheduleConfig, now: 
                end=item.end.astimezone(zone).strftime("%H:%M"), users=_names(directory, item.users, t))
              for item in today] or [t("oncall.nobody")]
     text = t("reminder.daily", schedule=spec.name, date=local_now.date().isoformat()) + "\n" + "\n".join(lines)
+    if spec.description:  # the schedule's Markdown notes (runbook links, phone numbers) travel with the notice
+        text += "\n\n" + spec.description
     key = f"daily:{spec.id}:{local_now.date().isoformat()}"
     written = 0
     for channel_id in spec.notify.channels:

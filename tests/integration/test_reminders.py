@@ -21,6 +21,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def _config(slack_url: str, **notify: Any) -> dict[str, Any]:
     raw = base_config(slack_api_url=slack_url)
     raw["schedules"][0]["notify"] = {"channels": ["sre-slack"], **notify}
+    raw["schedules"][0]["description"] = "Runbook: <https://wiki.example/sre|SRE wiki>"
     return raw
 
 
@@ -70,7 +71,7 @@ async def test_daily_notice_posts_today_to_the_channel_and_people(db_url: str, f
         assert await send_due_reminders(db, directory, clock.advance(minutes=30)) == 0
         text = dict(await _messages(db))["sre-slack"]
         assert text.splitlines() == ["📅 On call today (2026-01-12) on SRE:", "00:00–10:00  Alice",
-                                     "10:00–00:00  Bob"]
+                                     "10:00–00:00  Bob", "", "Runbook: <https://wiki.example/sre|SRE wiki>"]
         clock.advance(days=1, hours=2)  # the next day, but past the hour of grace: nothing is sent late
         assert await send_due_reminders(db, directory, clock()) == 0
 

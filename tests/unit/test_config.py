@@ -107,6 +107,18 @@ ROBOT = {"id": "ding-robot", "platform": "dingtalk-robot", "webhook": "https://o
      ["services[0].integrations[0].key: String should match pattern '^[A-Za-z0-9_-]{16,128}$'"]),
     (update("", channels=[{"id": "ding-robot", "platform": "dingtalk-robot"}]),
      ["channels[0]: a dingtalk-robot channel needs webhook or webhook_file"]),
+    # the schedules issue's list of configs that `dutybot check` must refuse
+    (update("schedules.0", name="x" * 41), ["schedules[0].name: String should have at most 40 characters"]),
+    (update("schedules.0", overrides=[{"start": "2026-12-02T00:00", "end": "2026-12-01T00:00", "user": "alice"}]),
+     ["schedules[0].overrides[0].end: must be after start"]),
+    (update("schedules.0.layers.0", date_mask=["mon"], restrict={"weekly": [["mon 09:00", "fri 18:00"]]}),
+     ["schedules[0].layers[0].restrict: weekly windows are not allowed together with a date_mask"]),
+    (update("schedules.0.layers.0", continuous=True), ["schedules[0].layers[0].continuous: continuous rotation "
+                                                       "needs a date_mask"]),
+    (update("schedules.0.layers.0", members=["alice", "mallory"]),
+     ["schedules[0].layers[0].members[1]: no user 'mallory'"]),
+    (update("schedules.0.layers.0", restrict={"daily": [["09:00", "25:00"]]}),
+     ["schedules[0].layers[0].restrict.daily: '25:00' is not a time like 09:00"]),
 ], ids=lambda value: None if callable(value) else value[0].split(":")[0])
 def test_broken_config_gets_the_exact_error(edit: Edit, expected: list[str]) -> None:
     assert errors_of(edit) == expected
