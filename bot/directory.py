@@ -88,6 +88,12 @@ class Directory:
                 return user
         return None
 
+    def schedules_linked_to(self, platform: str, chat_id: str) -> list[ScheduleConfig]:
+        """The schedules whose `notify.channels` name this chat (SPEC: `/oncall` answers for them)."""
+        chats = {channel.id for channel in self.channels.values()
+                 if channel.platform == platform and channel.chat_id == chat_id}
+        return [spec for spec in self.schedules.values() if chats & set(spec.notify.channels)]
+
     def display_name(self, user_id: str | None) -> str | None:
         if user_id is None:
             return None

@@ -95,10 +95,7 @@ class ChatInbound:
 def oncall_text(directory: Directory, platform: str, chat_id: str, now: datetime,
                 page_url: Callable[[Directory, str], str] | None = None) -> str:
     t = Translator(directory.locale)
-    linked_channels = {channel.id for channel in directory.channels.values()
-                       if channel.platform == platform and channel.chat_id == chat_id}
-    schedules = [schedule for schedule in directory.schedules.values()
-                 if linked_channels & set(schedule.notify.channels)] or list(directory.schedules.values())
+    schedules = directory.schedules_linked_to(platform, chat_id) or list(directory.schedules.values())
     if not schedules:
         return t("oncall.no_schedules")
     lines = [t("oncall.header", at=local_time(now, directory.timezone))]

@@ -89,9 +89,7 @@ def _schedule(directory: Directory, command: InboundCommand, named: str | None) 
     if named is not None:
         return named if named in directory.schedules else next(
             (spec.id for spec in directory.schedules.values() if spec.name == named), None)
-    linked = [spec.id for spec in directory.schedules.values()
-              if any(directory.channels.get(channel) and directory.channels[channel].chat_id == command.channel
-                     for channel in spec.notify.channels)]
+    linked = [spec.id for spec in directory.schedules_linked_to(command.platform, command.channel)]
     candidates = linked or list(directory.schedules)
     return candidates[0] if len(candidates) == 1 else None
 
