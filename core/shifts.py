@@ -51,17 +51,19 @@ def on_call(schedule: Schedule, at: datetime) -> OnCall:
 
 
 def next_change(schedule: Schedule, at: datetime, horizon: timedelta = timedelta(days=62)) -> Shift | None:
-    """The shift after the one in progress at `at` (or the first one after `at` when nobody is on call).
+    """The next shift whose people differ from those on call at `at` (the first shift after `at` when
+    nobody is on call): a change of layer with the same people is no handoff for anyone.
 
     Only a shift starting within `horizon` of `at` is found; its end is looked for up to a year (or `horizon`,
     when longer) past its start. Arithmetic is done in UTC: adding days to a zoned datetime adds wall-clock days.
     """
     start = utc_naive(at).replace(tzinfo=UTC)
     span, limit = timedelta(days=2), start + horizon
+    now_on = set(on_call(schedule, at).users)
     while True:
         until = min(start + span, limit)
         shifts = final_shifts(schedule, start, until)
-        upcoming = shifts[1:] if shifts and shifts[0].start.astimezone(UTC) == start else shifts
+        upcoming = [shift for shift in shifts if set(shift.users) != now_on]
         if upcoming:
             return _whole(schedule, upcoming[0], until, max(horizon, ONE_YEAR))
         if until >= limit:

@@ -340,3 +340,21 @@ def test_a_question_decades_after_the_start_is_answered() -> None:
     schedule = Schedule("s", "S", SHANGHAI, (layer,))
     assert who(schedule, local(SHANGHAI, "2076-01-06T12:00")) == (("a", "b", "c")[2609 * 6 % 3],)
     assert who(schedule, local(SHANGHAI, "2076-01-06T08:00")) == (("a", "b", "c")[(2608 * 6 + 5) % 3],)
+
+
+def test_next_change_skips_a_change_of_layer_with_the_same_people() -> None:
+    from datetime import datetime as moment
+    from zoneinfo import ZoneInfo as Zone
+
+    from core.schedule import DailyWindow, Layer, Restriction, Schedule, Slot, Unit, next_change
+
+    zone = Zone("Asia/Shanghai")
+    week = Layer("week", (Slot(users=("bob",)), Slot(users=("carol",))), moment(2026, 11, 23, 10), 1, Unit.WEEK)
+    day = Layer("day", (Slot(users=("bob",)),), moment(2026, 11, 23), 1, Unit.DAY,
+                restriction=Restriction(daily=(DailyWindow(time(9), time(18)),)))
+    schedule = Schedule("s", "S", "Asia/Shanghai", (week, day))
+    # bob is on the weekly layer at 08:00 and on the day layer from 09:00: no handoff for anyone until carol,
+    # whose week starts Monday 10:00 but who is first on call when Monday's day shift ends at 18:00
+    upcoming = next_change(schedule, moment(2026, 11, 26, 8, tzinfo=zone))
+    assert upcoming is not None
+    assert upcoming.users == ("carol",) and upcoming.start == moment(2026, 11, 30, 18, tzinfo=zone)
