@@ -8,6 +8,11 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# a failing property prints a @reproduce_failure blob, so a CI failure can be replayed anywhere
+settings.register_profile("dutybot", print_blob=True)
+settings.load_profile("dutybot")
 
 from tests.fakes.dingtalk import FakeDingTalkRobot
 from tests.fakes.slack import FakeSlack

@@ -103,7 +103,7 @@ def schedules(draw: st.DrawFn, overrides: bool = True) -> tuple[Schedule, dateti
 def inside(start: datetime, end: datetime, fraction: float) -> datetime:
     """An instant in [start, end), worked out in UTC (aware arithmetic within one zone is wall-clock arithmetic,
     and timedelta * float rounds, so it could land on `end`)."""
-    length = (end - start) // timedelta(microseconds=1)
+    length = (end.astimezone(UTC) - start.astimezone(UTC)) // timedelta(microseconds=1)
     return start.astimezone(UTC) + timedelta(microseconds=min(int(length * fraction), length - 1))
 
 
