@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-# a failing property prints a @reproduce_failure blob, so a CI failure can be replayed anywhere
-settings.register_profile("dutybot", print_blob=True)
-settings.load_profile("dutybot")
-
 from tests.fakes.dingtalk import FakeDingTalkRobot
 from tests.fakes.slack import FakeSlack
 from tests.support import BOT_TOKEN, ROBOT_SECRET, ROBOT_TOKEN
+
+# a failing property prints a @reproduce_failure blob, so a CI failure can be replayed anywhere
+settings.register_profile("dutybot", print_blob=True)
+settings.load_profile("dutybot")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
