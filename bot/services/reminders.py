@@ -71,6 +71,7 @@ async def _advance(db: Database, directory: Directory, spec: ScheduleConfig, now
         at = local_time(handoff.at, schedule.timezone)
         for user_id in handoff.incoming:
             text = t("reminder.incoming", schedule=spec.name, at=at, before=_names(directory, handoff.outgoing, t))
+            text += f"\n\n{spec.description}" if spec.description else ""  # what the incoming person needs
             written += await _queue(db, directory, user_id, text, f"advance:{spec.id}:{handoff.at.isoformat()}:in:"
                                     f"{user_id}", now)
         for user_id in handoff.outgoing:

@@ -47,6 +47,7 @@ async def test_advance_notice_goes_to_outgoing_and_incoming_once(db_url: str, fa
         assert await send_due_reminders(db, directory, clock.advance(seconds=20)) == 0  # a later pass adds nothing
         sent = dict(await _messages(db))
         assert "starts at 2026-01-12 10:00:00 CST (taking over from Alice)" in sent["bob"]
+        assert sent["bob"].endswith("Runbook: <https://wiki.example/sre|SRE wiki>")  # the schedule's notes
         assert "ends at 2026-01-12 10:00:00 CST; Bob takes over" in sent["alice"]
         await harness.work()
         dms = {call.params["channel"]: call.params["text"] for call in fake_slack.calls_to("chat.postMessage")}
