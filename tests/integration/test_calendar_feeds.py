@@ -15,25 +15,14 @@ from icalendar import Calendar, Event
 
 from bot.web.calendars import FEED_AHEAD, FEED_PAST
 from core.schedule import Shift, final_shifts
-from tests.support import API_TOKEN, FakeClock, Harness, base_config, start_harness
+from tests.support import API_TOKEN, FakeClock, Harness, layered_config, start_harness
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)  # a Wednesday, mid-shift: the first event is clipped by the window
 
 
 def _config(**account: Any) -> dict[str, Any]:
-    raw = base_config(roles=["primary", "backup"], **account)
-    sre = raw["schedules"][0]
-    sre["layers"].append({
-        "name": "office", "members": ["carol"], "start": "2026-01-05T00:00", "rotation": {"every": 1, "unit": "day"},
-        "date_mask": ["mon", "tue", "wed", "thu", "fri"], "restrict": {"daily": [["09:00", "18:00"]]}})
-    sre["overrides"] = [{"start": "2026-03-20T12:00", "end": "2026-03-21T12:00", "user": "bob"}]
-    raw["schedules"].append({
-        "id": "dba", "name": "DBA", "timezone": "Europe/Berlin",
-        "layers": [{"name": "pairs", "members": [{"primary": "alice", "backup": "carol"},
-                                                 {"primary": "bob", "backup": "alice"},
-                                                 {"primary": "carol", "backup": "bob"}],
-                    "start": "2026-01-01T08:00", "rotation": {"every": 3, "unit": "day"}}]})
-    return raw
+    """Two layers and an override (bob, 20 Mar 12:00 to 21 Mar 12:00) on SRE, role pairs on DBA."""
+    return layered_config("2026-03-20T12:00", "2026-03-21T12:00", **account)
 
 
 async def _feed_url(harness: Harness, api_path: str) -> str:
