@@ -2,7 +2,7 @@
 
 `final_shifts` and `on_call` share every step of the computation (`core.stacking`): the layers' covered
 stretches, the precedence, the overrides. `on_call` answers a schedule object's first question directly
-(tens of µs); from the second question on the same object it looks the answer up in a day's table
+(tens of µs); from the second question on the same object it looks the answer up in a table of 8 days
 built by the very code behind `final_shifts` (about 1 µs).
 """
 
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from core.localtime import aware, utc_naive
 from core.roster import NOBODY, Crew, OnCall, Schedule, Shift, overridden
 from core.rotation import Layer
-from core.stacking import Stretch, compiled, layer_stretches, remembered
+from core.stacking import Compiled, Stretch, compiled, layer_stretches, remembered
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 ONE_YEAR = timedelta(days=366)
@@ -46,8 +46,8 @@ def on_call(schedule: Schedule, at: datetime) -> OnCall:
     timeline = remembered(schedule)
     if timeline is not None:
         return timeline.on_call(at.timestamp())
-    compiled(schedule)  # asked once: answer directly, and get ready for the next questions
-    return _on_call_directly(schedule, at)
+    # asked once: answer directly, and get ready for the next questions
+    return _on_call_directly(compiled(schedule), at)
 
 
 def next_change(schedule: Schedule, at: datetime, horizon: timedelta = timedelta(days=62)) -> Shift | None:
@@ -81,21 +81,18 @@ def _whole(schedule: Schedule, shift: Shift, until: datetime, horizon: timedelta
     return shift
 
 
-def _on_call_directly(schedule: Schedule, at: datetime) -> OnCall:
+def _on_call_directly(timeline: Compiled, at: datetime) -> OnCall:
     """One answer without building tables: the top layer with someone at `at`, then the overrides."""
-    zone = ZoneInfo(schedule.timezone)
     instant = utc_naive(at)
     crew: Crew | None = None
     source = ""
-    for layer in reversed(schedule.layers):
-        found = layer_stretches(layer, zone, instant, instant + ONE_MICROSECOND)
+    for layer in reversed(timeline.schedule.layers):
+        found = layer_stretches(layer, timeline.zone, instant, instant + ONE_MICROSECOND)
         if found:
             crew, source = found[0][2], found[0][3]
             break
-    moment = instant.replace(tzinfo=UTC)
-    for override in schedule.overrides:
-        # compared across zones, so by instant (within one zone Python compares wall times)
-        if override.start <= moment < override.end:
+    for start, end, override in timeline.spans:  # naive UTC: compared by instant whatever the zones
+        if start <= instant < end:
             crew, source = overridden(crew, override), "override"
     return NOBODY if crew is None else crew.on_call(source)
 

@@ -7,7 +7,7 @@ A timeline is a list of stretches `(start, end, crew, source)` in naive UTC, ord
 4. neighbours with the same crew and source merge.
 
 `Compiled` holds, per schedule object, what does not depend on the window (override instants) and, once
-the same schedule is asked again, a table of answers per UTC day, so `on_call` becomes a bisection.
+the same schedule is asked again, a table of answers per 8 UTC days, so `on_call` becomes a bisection.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from threading import Lock
 from zoneinfo import ZoneInfo
 
-from core.localtime import EPOCH, ONE_DAY, utc_naive
+from core.localtime import EPOCH, utc_naive
 from core.restrictions import union
 from core.roster import NOBODY, Crew, OnCall, Override, Schedule, overridden
 from core.rotation import Layer, Slot, rhythm, slot_turn
@@ -27,6 +27,9 @@ Stretch = tuple[datetime, datetime, Crew, str]
 Span = tuple[datetime, datetime]
 Segment = tuple[datetime, datetime, tuple[Override, ...]]  # a stretch of time with the same overrides active
 ONE_SECOND = timedelta(seconds=1)
+TABLE_DAYS = 8
+TABLE_SPAN = timedelta(days=TABLE_DAYS)
+TABLE_SECONDS = TABLE_DAYS * 86400
 
 
 def layer_stretches(layer: Layer, zone: ZoneInfo, low: datetime, high: datetime) -> list[Stretch]:
@@ -125,27 +128,32 @@ class Compiled:
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
         self.zone = ZoneInfo(schedule.timezone)
-        self._spans: list[tuple[datetime, datetime, Override]] | None = None
+        self._spans: list[tuple[datetime, datetime, Override]] | None = None  # overrides in naive UTC
         self._days: dict[int, tuple[list[float], list[float], list[OnCall]]] = {}
         self._answers: dict[tuple[Crew, str], OnCall] = {}
 
-    def stretches(self, low: datetime, high: datetime) -> list[Stretch]:
-        """The final timeline within [low, high) (naive UTC)."""
+    @property
+    def spans(self) -> list[tuple[datetime, datetime, Override]]:
+        """The overrides with their windows in naive UTC, in list order (the order they apply in)."""
         if self._spans is None:
             self._spans = [(utc_naive(item.start), utc_naive(item.end), item) for item in self.schedule.overrides]
+        return self._spans
+
+    def stretches(self, low: datetime, high: datetime) -> list[Stretch]:
+        """The final timeline within [low, high) (naive UTC)."""
         tracks = [layer_stretches(layer, self.zone, low, high) for layer in self.schedule.layers]
-        return merge_neighbours(apply_overrides(overlay(tracks), override_segments(self._spans, low, high)))
+        return merge_neighbours(apply_overrides(overlay(tracks), override_segments(self.spans, low, high)))
 
     def on_call(self, timestamp: float) -> OnCall:
-        """Who is on call at a POSIX `timestamp`, from the day's table (worked out on first use)."""
-        day = int(timestamp // 86400)
+        """Who is on call at a POSIX `timestamp`, from its stretch of days' table (worked out on first use)."""
+        day = int(timestamp // TABLE_SECONDS)
         table = self._days.get(day) or self._fill(day)
         index = bisect_right(table[0], timestamp) - 1
         return table[2][index] if index >= 0 and timestamp < table[1][index] else NOBODY
 
     def _fill(self, day: int) -> tuple[list[float], list[float], list[OnCall]]:
-        low = EPOCH + timedelta(days=day)
-        stretches = self.stretches(low, low + ONE_DAY)
+        low = EPOCH + TABLE_SPAN * day
+        stretches = self.stretches(low, low + TABLE_SPAN)
         # timedelta / timedelta rounds exactly like datetime.timestamp(), so the two compare exactly
         table = ([(start - EPOCH) / ONE_SECOND for start, _, _, _ in stretches],
                  [(end - EPOCH) / ONE_SECOND for _, end, _, _ in stretches],

@@ -358,3 +358,20 @@ def test_next_change_skips_a_change_of_layer_with_the_same_people() -> None:
     upcoming = next_change(schedule, moment(2026, 11, 26, 8, tzinfo=zone))
     assert upcoming is not None
     assert upcoming.users == ("carol",) and upcoming.start == moment(2026, 11, 30, 18, tzinfo=zone)
+
+
+
+def test_answers_from_the_tables_match_single_answers_across_a_table_border() -> None:
+    """A warm schedule answers from tables of 8 UTC days; a shift crossing a table's edge keeps its people."""
+    border = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=8 * 2563)  # 2026-02-20 00:00 UTC, a table edge
+    layer = Layer("H", slots("a", "b", "c"), start=datetime(2026, 2, 1, 5, 0), every=7, unit=Unit.HOUR)
+    warm = Schedule("s", "S", SHANGHAI, (layer,),
+                    (Override(border - timedelta(minutes=1), border + timedelta(minutes=1), "o"),))
+    on_call(warm, border - timedelta(days=30))  # the first question is answered directly; later ones use tables
+    for seconds in (-3601, -61, -60, -1, 0, 59, 60, 3600, 8 * 86400 - 1, 8 * 86400):
+        moment = border + timedelta(seconds=seconds)
+        fresh = Schedule("s", "S", SHANGHAI, warm.layers, warm.overrides)
+        assert on_call(warm, moment) == on_call(fresh, moment), moment
+    assert who(warm, border) == ("o",)
+    # 2026-02-20 08:00 Shanghai is 459 hours after 2026-02-01 05:00: cycle 65 (of 7 hours), 65 % 3 == 2
+    assert who(warm, border + timedelta(minutes=1)) == ("c",)
