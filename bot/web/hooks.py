@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,12 +14,10 @@ from bot.bootstrap import Container
 from bot.config import INTEGRATION_KEY_PATTERN
 from bot.db.tables import Integration
 from bot.services.ingest import ingest
-from core.model import AlertEvent
-from core.sources import PayloadError
-from core.sources.alertmanager import parse_alertmanager
+from core.sources import Parser, PayloadError, alertmanager
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
-PARSERS: dict[str, Callable[[Any], list[AlertEvent]]] = {"alertmanager": parse_alertmanager}
+PARSERS: dict[str, Parser] = {"alertmanager": alertmanager.parse}
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -51,7 +48,7 @@ def hooks_router(container: Container) -> APIRouter:
         if len(body) > MAX_BODY_BYTES:
             return error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
-            events = parser(json.loads(body))
+            parsed = parser(json.loads(body), container.clock())
         except (ValueError, UnicodeDecodeError) as problem:
             if isinstance(problem, PayloadError):
                 return error(400, problem.message, path=problem.path)
@@ -60,7 +57,7 @@ def hooks_router(container: Container) -> APIRouter:
         directory = await container.directory()
         if integration.service_id not in directory.services:
             return error(401, "the integration's service no longer exists")
-        result = await ingest(container.db, directory, integration.service_id, events, container.clock())
+        result = await ingest(container.db, directory, integration.service_id, list(parsed.events), container.clock())
         container.metrics.ingest_seconds.observe(time.perf_counter() - started)
         container.metrics.alerts_received.labels(source).inc(result.alerts)
         container.metrics.incidents_created.inc(len(result.created))

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.model import AlertEvent
+
 
 class PayloadError(ValueError):
     """A payload that cannot be read; `path` says where in the body the problem is."""
@@ -10,3 +17,17 @@ class PayloadError(ValueError):
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What one request body says: alert events, and alert keys whose incidents the tool acknowledged
+    (PagerDuty's `acknowledge`). `reply` is the JSON body the tool expects back, when it expects one."""
+
+    events: tuple[AlertEvent, ...]
+    acknowledged: tuple[str, ...] = ()
+    reply: dict[str, Any] | None = None
+
+
+# every source: (decoded JSON body, the time it was received) → Parsed, or PayloadError naming the path
+Parser = Callable[[Any, datetime], Parsed]
