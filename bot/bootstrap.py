@@ -17,7 +17,7 @@ from adapters.robots.send import DingTalkRobotSender
 from adapters.slack.inbound import build_app
 from adapters.slack.send import SlackSender
 from bot import logsafety
-from bot.coordination import MemoryDeduper, RedisDeduper
+from bot.coordination import MemoryDeduper, MemoryRateLimiter, RateLimiter, RedisDeduper, RedisRateLimiter
 from bot.db.database import Database
 from bot.db.tables import KeyValue
 from bot.directory import Directory, load_directory
@@ -48,6 +48,7 @@ class Container:
     http: httpx.AsyncClient
     dispatcher: Dispatcher
     worker: Worker
+    rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     slack_app: AsyncApp | None = None
     slack_signing_secret: str | None = None
     _directory: Directory | None = None
@@ -99,6 +100,7 @@ async def build_container(settings: Settings, clock: Callable[[], datetime] = sy
     deduper: Deduper = RedisDeduper(redis) if redis is not None else MemoryDeduper()
     container = Container(settings=settings, db=db, clock=clock, link_key=link_key, metrics=metrics,
                           deduper=deduper, http=http, dispatcher=dispatcher, worker=None,  # type: ignore[arg-type]
+                          rate_limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
                           _closers=closers)
     container.worker = Worker(db, dispatcher, container.directory, clock, settings.worker_poll_seconds)
     if slack_client is not None and signing_secret:

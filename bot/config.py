@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -278,9 +278,26 @@ class PolicyConfig(Strict):
         return value
 
 
+SourceKind = Literal["alertmanager", "grafana", "zabbix", "nightingale", "uptime-kuma", "pagerduty", "generic"]
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+
+
+class RateLimitConfig(Strict):
+    """Requests accepted per integration; more are answered 429 with Retry-After (docs/sources.md)."""
+
+    per_second: int = Field(default=100, ge=1, le=1_000_000)
+    per_minute: int = Field(default=1000, ge=1, le=60_000_000)
+
+
 class IntegrationConfig(Strict):
-    kind: Literal["alertmanager"]
+    kind: SourceKind
     key: str = Field(pattern=INTEGRATION_KEY_PATTERN)
+    rate_limit: RateLimitConfig | Literal["off"] = Field(default_factory=RateLimitConfig)
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
 
 
 class GroupingConfig(Strict):

@@ -59,11 +59,14 @@ def status_line(view: IncidentView, t: Translator, timezone: str) -> str:
 
 
 def actor_name(actor: str | None, t: Translator) -> str:
-    """A person's name as recorded; `link:<channel>` for one-click links; nobody means the system."""
+    """A person's name as recorded; `link:<channel>` for one-click links, `source:<tool>` for a monitoring tool
+    (PagerDuty-style acknowledge); nobody means the system."""
     if actor is None:
         return t("actor.system")
     if actor.startswith("link:"):
         return t("actor.link", channel=actor.removeprefix("link:"))
+    if actor.startswith("source:"):
+        return t("actor.source", source=actor.removeprefix("source:"))
     return actor
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.database import Database
 from bot.db.tables import Alert, Incident, Timer
 from bot.directory import Directory
+from bot.services.incidents import act
 from bot.services.records import add_timeline, cancel_timers, enqueue_update
 from core.escalation import first_firing
 from core.grouping import group_key
-from core.model import AlertEvent, AlertStatus, IncidentStatus, Severity, higher_severity
+from core.model import Action, AlertEvent, AlertStatus, IncidentStatus, Severity, higher_severity
 
 MAX_ATTEMPTS = 5  # concurrent requests opening the same group race on a unique index; the loser retries
 
@@ -25,17 +27,24 @@ class IngestResult:
     alerts: int = 0
     created: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    acknowledged: list[int] = field(default_factory=list)
 
 
-async def ingest(db: Database, directory: Directory, service_id: str, events: list[AlertEvent],
-                 now: datetime) -> IngestResult:
-    """Store every event in one transaction; returns only after the commit (the 2xx promise)."""
+async def ingest(db: Database, directory: Directory, service_id: str, events: Sequence[AlertEvent],
+                 now: datetime, acknowledged: Sequence[str] = (), source: str = "") -> IngestResult:
+    """Store every event in one transaction; returns only after the commit (the 2xx promise).
+
+    `acknowledged` holds alert keys whose incidents the monitoring tool acknowledged (PagerDuty's
+    `acknowledge`): each open alert's incident is acknowledged by `source:<source>`; an unknown key is no error.
+    """
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with db.transaction() as session:
                 result = IngestResult()
                 for event in events:
                     await _ingest_one(session, directory, service_id, event, now, result)
+                for key in acknowledged:
+                    await _acknowledge(session, service_id, key, source, now, result)
                 return result
         except IntegrityError:
             if attempt == MAX_ATTEMPTS - 1:
@@ -64,6 +73,16 @@ async def _ingest_one(session: AsyncSession, directory: Directory, service_id: s
                       labels=dict(event.labels), annotations=dict(event.annotations),
                       starts_at=event.starts_at, ends_at=None, received_at=now, updated_at=now))
     await session.flush()
+
+
+async def _acknowledge(session: AsyncSession, service_id: str, key: str, source: str, now: datetime,
+                       result: IngestResult) -> None:
+    alert = await session.scalar(select(Alert).where(Alert.service_id == service_id, Alert.open_fingerprint == key))
+    if alert is None:
+        return
+    done = await act(session, alert.incident_id, Action.ACKNOWLEDGE, f"source:{source}", now, via="source")
+    if done.changed:
+        result.acknowledged.append(alert.incident_id)
 
 
 async def _open_incident(session: AsyncSession, directory: Directory, service_id: str, event: AlertEvent,

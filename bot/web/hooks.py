@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.bootstrap import Container
-from bot.config import INTEGRATION_KEY_PATTERN
+from bot.config import INTEGRATION_KEY_PATTERN, ServiceConfig
 from bot.db.tables import Integration
 from bot.services.ingest import ingest
 from core.sources import Parser, PayloadError, alertmanager
@@ -39,6 +40,13 @@ def hooks_router(container: Container) -> APIRouter:
                 integration = await session.get(Integration, integration_key)
         if integration is None or integration.kind != source:
             return error(401, "unknown integration key for this source")
+        directory = await container.directory()
+        service = directory.services.get(integration.service_id)
+        if service is None:
+            return error(401, "the integration's service no longer exists")
+        refused = await _over_limit(container, service, integration_key)
+        if refused is not None:
+            return refused
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if content_type not in ("application/json", "text/json", ""):
             return error(415, f"expected application/json, got {content_type}")
@@ -49,20 +57,41 @@ def hooks_router(container: Container) -> APIRouter:
             return error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
             parsed = parser(json.loads(body), container.clock())
-        except (ValueError, UnicodeDecodeError) as problem:
+        except (ValueError, UnicodeDecodeError, RecursionError) as problem:
             if isinstance(problem, PayloadError):
                 return error(400, problem.message, path=problem.path)
+            if isinstance(problem, RecursionError):
+                return error(400, "body nests too deeply")
             return error(400, f"body is not valid JSON: {problem}")
         started = time.perf_counter()
-        directory = await container.directory()
-        if integration.service_id not in directory.services:
-            return error(401, "the integration's service no longer exists")
-        result = await ingest(container.db, directory, integration.service_id, list(parsed.events), container.clock())
+        result = await ingest(container.db, directory, service.id, parsed.events, container.clock(),
+                              acknowledged=parsed.acknowledged, source=source)
         container.metrics.ingest_seconds.observe(time.perf_counter() - started)
         container.metrics.alerts_received.labels(source).inc(result.alerts)
         container.metrics.incidents_created.inc(len(result.created))
         container.worker.wake()
+        if parsed.reply is not None:
+            return JSONResponse(parsed.reply, status_code=parsed.status)
         return JSONResponse({"alerts": result.alerts, "incidents_created": result.created,
-                             "incidents_resolved": result.resolved}, status_code=202)
+                             "incidents_resolved": result.resolved,
+                             "incidents_acknowledged": result.acknowledged}, status_code=parsed.status)
 
     return router
+
+
+async def _over_limit(container: Container, service: ServiceConfig, integration_key: str) -> JSONResponse | None:
+    """429 with Retry-After when the integration used up its rate limit (counted per request)."""
+    limit = next((item.rate_limit for item in service.integrations if item.key == integration_key), None)
+    if limit is None or limit == "off":
+        return None
+    # the key is a credential: counters are kept under a digest of it
+    counter = hashlib.sha256(integration_key.encode()).hexdigest()[:24]
+    wait = await container.rate_limiter.admit(counter, ((1, limit.per_second), (60, limit.per_minute)),
+                                              container.clock().timestamp())
+    if wait is None:
+        return None
+    container.metrics.ingest_throttled.inc()
+    response = error(429, f"rate limit of this integration reached ({limit.per_second}/s, {limit.per_minute}/min); "
+                          f"retry after {wait} s", retry_after=wait)
+    response.headers["Retry-After"] = str(wait)
+    return response

@@ -22,11 +22,13 @@ class PayloadError(ValueError):
 @dataclass(frozen=True)
 class Parsed:
     """What one request body says: alert events, and alert keys whose incidents the tool acknowledged
-    (PagerDuty's `acknowledge`). `reply` is the JSON body the tool expects back, when it expects one."""
+    (PagerDuty's `acknowledge`). `reply` is the JSON body the tool expects back, with `status`, when it
+    expects one; otherwise Dutybot answers 202 with its own summary."""
 
     events: tuple[AlertEvent, ...]
     acknowledged: tuple[str, ...] = ()
     reply: dict[str, Any] | None = None
+    status: int = 202
 
 
 # every source: (decoded JSON body, the time it was received) → Parsed, or PayloadError naming the path
