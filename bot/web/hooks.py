@@ -15,10 +15,15 @@ from bot.bootstrap import Container
 from bot.config import INTEGRATION_KEY_PATTERN, ServiceConfig
 from bot.db.tables import Integration
 from bot.services.ingest import ingest
-from core.sources import Parser, PayloadError, alertmanager
+from core.sources import Parser, PayloadError, alertmanager, grafana, nightingale, uptime_kuma
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
-PARSERS: dict[str, Parser] = {"alertmanager": alertmanager.parse}
+PARSERS: dict[str, Parser] = {
+    "alertmanager": alertmanager.parse,
+    "grafana": grafana.parse,
+    "nightingale": nightingale.parse,
+    "uptime-kuma": uptime_kuma.parse,
+}
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:

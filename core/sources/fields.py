@@ -110,6 +110,10 @@ def rfc3339(value: Any, path: str) -> datetime | None:
         raise PayloadError(path, f"{value!r} is not an RFC 3339 time") from None
     if parsed.tzinfo is None:
         raise PayloadError(path, "needs a time zone offset")
+    try:
+        parsed.astimezone(UTC)  # 9999-12-31T23:59:59-05:00 has no instant a database can hold
+    except OverflowError:
+        raise PayloadError(path, f"{value!r} is out of range for a time") from None
     return parsed
 
 
@@ -124,12 +128,12 @@ def epoch_seconds(value: Any, path: str) -> datetime | None:
             raise PayloadError(path, f"{value!r} is not a Unix time") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PayloadError(path, "must be a Unix time in seconds")
-    if value > 10**11:  # milliseconds, as some tools send
-        value = value / 1000
     try:
+        if value > 10**11:  # milliseconds, as some tools send
+            value = value / 1000
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
-        raise PayloadError(path, f"{value!r} is out of range for a time") from None
+        raise PayloadError(path, "is out of range for a time") from None
 
 
 def alert_key(raw: str) -> str:
