@@ -293,6 +293,9 @@ class IntegrationConfig(Strict):
     kind: SourceKind
     key: str = Field(pattern=INTEGRATION_KEY_PATTERN)
     rate_limit: RateLimitConfig | Literal["off"] = Field(default_factory=RateLimitConfig)
+    # pipeline stages of the integration, read by core/stages (checked with their paths in config_checks)
+    enrich: list[Any] = Field(default_factory=list)
+    route: dict[str, Any] | None = None
 
     @field_validator("rate_limit", mode="before")
     @classmethod
@@ -310,6 +313,10 @@ class ServiceConfig(Strict):
     escalation_policy: str
     integrations: list[IntegrationConfig] = Field(default_factory=list)
     grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+    # pipeline stages of the service, read by core/stages (checked with their paths in config_checks)
+    drop: list[Any] = Field(default_factory=list)
+    silences: list[Any] = Field(default_factory=list)
+    inhibit: list[Any] = Field(default_factory=list)
 
 
 class Config(Strict):

@@ -43,6 +43,33 @@ def cross_check(config: Config) -> list[str]:
         if token.user not in users:
             problems.append(f"api.tokens[{i}].user: no user {token.user!r}")
     problems += _secret_files(config)
+    problems += _pipeline(config)
+    return problems
+
+
+def _pipeline(config: Config) -> list[str]:
+    """The pipeline stages' rules, read by the core parsers with their full paths, and the services they name."""
+    from bot.pipeline import integration_rules, service_rules  # the stages' readers; imported late (cycle)
+
+    problems: list[str] = []
+    services = {service.id for service in config.services}
+    for i, service in enumerate(config.services):
+        try:
+            service_rules(service, f"services[{i}]")
+        except ValueError as error:
+            problems.append(str(error))
+        for j, integration in enumerate(service.integrations):
+            path = f"services[{i}].integrations[{j}]"
+            try:
+                rules = integration_rules(integration, service.id, path)
+            except ValueError as error:
+                problems.append(str(error))
+                continue
+            for k, case in enumerate(rules.routing.cases):
+                if case.service not in services:
+                    problems.append(f"{path}.route.cases[{k}].service: no service {case.service!r}")
+            if rules.routing.default is not None and rules.routing.default not in services:
+                problems.append(f"{path}.route.default: no service {rules.routing.default!r}")
     return problems
 
 

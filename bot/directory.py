@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -43,6 +43,8 @@ from core.schedule import (
     WeeklyWindow,
 )
 
+T = TypeVar("T")
+
 
 @dataclass
 class Directory:
@@ -63,6 +65,7 @@ class Directory:
     # overrides made at run time (API, chat), per schedule, in creation order: they follow the config's own
     runtime_overrides: dict[str, tuple[Override, ...]] = field(default_factory=dict)
     _built: dict[str, Schedule] = field(default_factory=dict, repr=False)
+    _rules: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_config(cls, config: Config,
@@ -108,6 +111,12 @@ class Directory:
                 self.schedules[schedule_id], self.timezone, self.calendars,
                 self.runtime_overrides.get(schedule_id, ()))
         return self._built[schedule_id]
+
+    def rules(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Pipeline rules read from this snapshot's config, built once per snapshot (bot/pipeline.py)."""
+        if key not in self._rules:
+            self._rules[key] = build()
+        return cast(T, self._rules[key])
 
     def schedule_zone(self, schedule_id: str) -> ZoneInfo:
         return ZoneInfo(self.schedules[schedule_id].timezone or self.timezone)

@@ -11,6 +11,8 @@ class Metrics:
         self.alerts_received = Counter("dutybot_alerts_received", "Alert events accepted", ["source"],
                                        registry=self.registry)
         self.incidents_created = Counter("dutybot_incidents_created", "Incidents opened", registry=self.registry)
+        self.alerts_dropped = Counter("dutybot_alerts_dropped", "Alert events dropped by a rule", ["rule"],
+                                      registry=self.registry)
         self.ingest_throttled = Counter("dutybot_ingest_throttled", "Ingest requests refused by a rate limit",
                                         registry=self.registry)
         self.notifications = Counter("dutybot_notifications", "Notification deliveries", ["platform", "result"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -82,13 +82,16 @@ class Incident(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(128))
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(128))
+    last_merge_at: Mapped[datetime | None]  # when an alert last joined (sliding grouping windows)
+    alert_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # alerts ever joined
 
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("service_id", "open_fingerprint", name="uq_alerts_open_fingerprint"),)
+    __table_args__ = (UniqueConstraint("service_id", "open_fingerprint", name="uq_alerts_open_fingerprint"),
+                      Index("ix_alerts_service_fingerprint", "service_id", "fingerprint"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)  # None while muted
     service_id: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))
     fingerprint: Mapped[str] = mapped_column(String(128))
@@ -102,6 +105,9 @@ class Alert(Base):
     ends_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    muted_by: Mapped[str | None] = mapped_column(String(160))  # "silence:<name>" / "inhibit:<name>"
+    changes: Mapped[list[str] | None] = mapped_column(JSON)  # recent state changes (ISO times), for flapping
+    flapping: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class TimelineEntry(Base):

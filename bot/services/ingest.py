@@ -1,4 +1,10 @@
-"""Alert events → alert rows (deduplicated by fingerprint) → incidents (grouped by labels)."""
+"""Alert events → alert rows (deduplicated by fingerprint) → incidents (grouped by labels).
+
+The stages that need the database run here, in the pipeline's order (core/stages/__init__.py): dedup (one open
+alert per key; a recovery closes it; severity only rises), muted alerts kept without an incident, grouping into
+incidents. A muted alert (silenced or inhibited) is stored and marked but opens or joins no incident, so it
+notifies nobody; if it fires again unmuted it joins its incident then, as a new alert would.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from bot.services.records import add_timeline, cancel_timers, enqueue_update
 from core.escalation import first_firing
 from core.grouping import group_key
 from core.model import Action, AlertEvent, AlertStatus, IncidentStatus, Severity, higher_severity
+from core.stages import Passage
 
 MAX_ATTEMPTS = 5  # concurrent requests opening the same group race on a unique index; the loser retries
 
@@ -28,22 +35,36 @@ class IngestResult:
     created: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     acknowledged: list[int] = field(default_factory=list)
+    dropped: int = 0
+    muted: int = 0
 
 
 async def ingest(db: Database, directory: Directory, service_id: str, events: Sequence[AlertEvent],
                  now: datetime, acknowledged: Sequence[str] = (), source: str = "") -> IngestResult:
-    """Store every event in one transaction; returns only after the commit (the 2xx promise).
+    """`events` of one service, as they came (no pipeline rules); see `ingest_passages`."""
+    return await ingest_passages(db, directory, [Passage(event, service_id) for event in events], now,
+                                 [(service_id, key) for key in acknowledged], source)
 
-    `acknowledged` holds alert keys whose incidents the monitoring tool acknowledged (PagerDuty's
-    `acknowledge`): each open alert's incident is acknowledged by `source:<source>`; an unknown key is no error.
+
+async def ingest_passages(db: Database, directory: Directory, passages: Sequence[Passage], now: datetime,
+                          acknowledged: Sequence[tuple[str, str]] = (), source: str = "") -> IngestResult:
+    """Store every passage that was not dropped, in one transaction; returns only after the commit (the 2xx
+    promise).
+
+    `acknowledged` holds (service, alert key) pairs whose incidents the monitoring tool acknowledged
+    (PagerDuty's `acknowledge`): each open alert's incident is acknowledged by `source:<source>`; an unknown key
+    is no error.
     """
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with db.transaction() as session:
                 result = IngestResult()
-                for event in events:
-                    await _ingest_one(session, directory, service_id, event, now, result)
-                for key in acknowledged:
+                for passage in passages:
+                    if passage.stopped:
+                        result.dropped += 1
+                        continue
+                    await _ingest_one(session, directory, passage, now, result)
+                for service_id, key in acknowledged:
                     await _acknowledge(session, service_id, key, source, now, result)
                 return result
         except IntegrityError:
@@ -52,9 +73,12 @@ async def ingest(db: Database, directory: Directory, service_id: str, events: Se
     raise AssertionError("unreachable")
 
 
-async def _ingest_one(session: AsyncSession, directory: Directory, service_id: str, event: AlertEvent,
-                      now: datetime, result: IngestResult) -> None:
+async def _ingest_one(session: AsyncSession, directory: Directory, passage: Passage, now: datetime,
+                      result: IngestResult) -> None:
+    event, service_id = passage.event, passage.service_id
     result.alerts += 1
+    if passage.muted_by is not None:
+        result.muted += 1
     alert = await session.scalar(select(Alert).where(Alert.service_id == service_id,
                                                      Alert.open_fingerprint == event.fingerprint))
     if event.status is AlertStatus.RESOLVED:
@@ -64,21 +88,30 @@ async def _ingest_one(session: AsyncSession, directory: Directory, service_id: s
     if alert is not None:
         alert.labels, alert.annotations, alert.updated_at = dict(event.labels), dict(event.annotations), now
         alert.severity = higher_severity(Severity(alert.severity), event.severity).value
-        await _raise_incident_severity(session, alert.incident_id, event.severity, now)
+        if alert.incident_id is not None:
+            await _raise_incident_severity(session, alert.incident_id, event.severity, now)
+        elif passage.muted_by is None:  # muted until now: it joins its incident as a new alert would
+            alert.muted_by = None
+            alert.incident_id = (await _open_incident(session, directory, service_id, event, now, result)).id
+        else:
+            alert.muted_by = passage.muted_by
         return
-    incident = await _open_incident(session, directory, service_id, event, now, result)
-    session.add(Alert(incident_id=incident.id, service_id=service_id, source=event.source,
+    incident_id = None
+    if passage.muted_by is None:
+        incident_id = (await _open_incident(session, directory, service_id, event, now, result)).id
+    session.add(Alert(incident_id=incident_id, service_id=service_id, source=event.source,
                       fingerprint=event.fingerprint, open_fingerprint=event.fingerprint,
                       status=AlertStatus.FIRING.value, severity=event.severity.value, title=event.title,
                       labels=dict(event.labels), annotations=dict(event.annotations),
-                      starts_at=event.starts_at, ends_at=None, received_at=now, updated_at=now))
+                      starts_at=event.starts_at, ends_at=None, received_at=now, updated_at=now,
+                      muted_by=passage.muted_by))
     await session.flush()
 
 
 async def _acknowledge(session: AsyncSession, service_id: str, key: str, source: str, now: datetime,
                        result: IngestResult) -> None:
     alert = await session.scalar(select(Alert).where(Alert.service_id == service_id, Alert.open_fingerprint == key))
-    if alert is None:
+    if alert is None or alert.incident_id is None:
         return
     done = await act(session, alert.incident_id, Action.ACKNOWLEDGE, f"source:{source}", now, via="source")
     if done.changed:
@@ -118,6 +151,8 @@ async def _resolve_alert(session: AsyncSession, alert: Alert, event: AlertEvent,
     alert.status, alert.open_fingerprint = AlertStatus.RESOLVED.value, None
     alert.ends_at, alert.updated_at = event.ends_at or now, now
     await session.flush()
+    if alert.incident_id is None:  # a muted alert: no incident to tell
+        return
     add_timeline(session, alert.incident_id, "alert_resolved", now, fingerprint=alert.fingerprint)
     still_firing = await session.scalar(select(func.count()).select_from(Alert).where(
         Alert.incident_id == alert.incident_id, Alert.status == AlertStatus.FIRING.value))

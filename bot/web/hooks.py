@@ -12,10 +12,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.bootstrap import Container
-from bot.config import INTEGRATION_KEY_PATTERN, ServiceConfig
+from bot.config import INTEGRATION_KEY_PATTERN, IntegrationConfig
 from bot.db.tables import Integration
-from bot.services.ingest import ingest
-from core.sources import Parser, PayloadError, alertmanager, grafana, nightingale, uptime_kuma
+from bot.pipeline import acknowledgement_targets, admit
+from bot.services.ingest import ingest_passages
+from core.sources import (
+    Parser,
+    PayloadError,
+    alertmanager,
+    generic,
+    grafana,
+    nightingale,
+    pagerduty,
+    uptime_kuma,
+    zabbix,
+)
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 PARSERS: dict[str, Parser] = {
@@ -23,6 +34,9 @@ PARSERS: dict[str, Parser] = {
     "grafana": grafana.parse,
     "nightingale": nightingale.parse,
     "uptime-kuma": uptime_kuma.parse,
+    "zabbix": zabbix.parse,
+    "pagerduty": pagerduty.parse,
+    "generic": generic.parse,
 }
 
 
@@ -49,7 +63,10 @@ def hooks_router(container: Container) -> APIRouter:
         service = directory.services.get(integration.service_id)
         if service is None:
             return error(401, "the integration's service no longer exists")
-        refused = await _over_limit(container, service, integration_key)
+        integration_config = next((item for item in service.integrations if item.key == integration_key), None)
+        if integration_config is None:  # the config changed since this process last read it
+            return error(401, "unknown integration key for this source")
+        refused = await _over_limit(container, integration_config)
         if refused is not None:
             return refused
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
@@ -69,28 +86,34 @@ def hooks_router(container: Container) -> APIRouter:
                 return error(400, "body nests too deeply")
             return error(400, f"body is not valid JSON: {problem}")
         started = time.perf_counter()
-        result = await ingest(container.db, directory, service.id, parsed.events, container.clock(),
-                              acknowledged=parsed.acknowledged, source=source)
+        now = container.clock()
+        passages = admit(directory, service, integration_config, parsed.events, now)
+        acknowledged = acknowledgement_targets(directory, service, integration_config, parsed.acknowledged)
+        result = await ingest_passages(container.db, directory, passages, now, acknowledged, source)
+        for passage in passages:
+            if passage.dropped_by is not None:
+                container.metrics.alerts_dropped.labels(passage.dropped_by).inc()
         container.metrics.ingest_seconds.observe(time.perf_counter() - started)
         container.metrics.alerts_received.labels(source).inc(result.alerts)
         container.metrics.incidents_created.inc(len(result.created))
         container.worker.wake()
         if parsed.reply is not None:
             return JSONResponse(parsed.reply, status_code=parsed.status)
-        return JSONResponse({"alerts": result.alerts, "incidents_created": result.created,
+        return JSONResponse({"alerts": result.alerts, "dropped": result.dropped, "muted": result.muted,
+                             "incidents_created": result.created,
                              "incidents_resolved": result.resolved,
                              "incidents_acknowledged": result.acknowledged}, status_code=parsed.status)
 
     return router
 
 
-async def _over_limit(container: Container, service: ServiceConfig, integration_key: str) -> JSONResponse | None:
+async def _over_limit(container: Container, integration: IntegrationConfig) -> JSONResponse | None:
     """429 with Retry-After when the integration used up its rate limit (counted per request)."""
-    limit = next((item.rate_limit for item in service.integrations if item.key == integration_key), None)
-    if limit is None or limit == "off":
+    limit = integration.rate_limit
+    if limit == "off":
         return None
     # the key is a credential: counters are kept under a digest of it
-    counter = hashlib.sha256(integration_key.encode()).hexdigest()[:24]
+    counter = hashlib.sha256(integration.key.encode()).hexdigest()[:24]
     wait = await container.rate_limiter.admit(counter, ((1, limit.per_second), (60, limit.per_minute)),
                                               container.clock().timestamp())
     if wait is None:

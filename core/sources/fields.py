@@ -85,7 +85,7 @@ def loose_map(value: Any, path: str) -> dict[str, str]:
     kept: dict[str, str] = {}
     for key, item in value.items():
         check_text(str(key), path)
-        kept[str(key)] = check_text(scalar_text(item), f"{path}.{key}")
+        kept[str(key)] = check_text(scalar_text(item), _join(path, str(key)))
     return kept
 
 

@@ -21,6 +21,8 @@ CASES = [
     ("grafana", "grafana_firing", "grafana_resolved", "Memory above 90% in zone us-1", 2),
     ("uptime-kuma", "uptime_kuma_down", "uptime_kuma_up", "Checkout API: timeout of 48000ms exceeded", 1),
     ("nightingale", "nightingale_event", "nightingale_recovered", "CPU usage above 90% (db-1)", 1),
+    ("zabbix", "zabbix_problem", "zabbix_recovery", "High CPU utilization (over 90% for 5m)", 1),
+    ("generic", "generic_firing", "generic_ok", "Nightly backup of billing-db failed", 1),
 ]
 
 
@@ -72,4 +74,60 @@ async def test_a_malformed_body_is_400_with_a_path_and_stores_nothing(sources: H
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]
     assert "path" in answer.json()
+    assert await _incidents(sources) == []
+
+
+def _pagerduty(action: str, **payload: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"routing_key": "ignored-R0UT1NGK3Y", "event_action": action, "dedup_key": "db-1/disk"}
+    if payload:
+        body["payload"] = payload
+    return body
+
+
+async def test_pagerduty_trigger_acknowledge_resolve_answer_like_pagerduty(sources: Harness) -> None:
+    url = f"/hooks/pagerduty/{KEYS['pagerduty']}"
+    trigger = _pagerduty("trigger", summary="Disk full on db-1", source="db-1", severity="critical")
+    answer = await sources.client.post(url, json=trigger)
+    assert (answer.status_code, answer.json()) == (202, {"status": "success", "message": "Event processed",
+                                                         "dedup_key": "db-1/disk"})
+    [incident] = await _incidents(sources)
+    assert (incident["title"], incident["status"], incident["severity"]) == ("Disk full on db-1", "triggered",
+                                                                             "critical")
+
+    answer = await sources.client.post(url, json=_pagerduty("acknowledge"))
+    assert answer.status_code == 202 and answer.json()["dedup_key"] == "db-1/disk"
+    [incident] = await _incidents(sources)
+    assert (incident["status"], incident["acknowledged_by"]) == ("acknowledged", "source:pagerduty")
+    timeline = (await sources.api("GET", f"/incidents/{incident['id']}")).json()["timeline"]
+    assert [entry["kind"] for entry in timeline][-1] == "acknowledged"
+
+    assert (await sources.client.post(url, json=_pagerduty("resolve"))).status_code == 202
+    [incident] = await _incidents(sources)
+    assert incident["status"] == "resolved"
+
+
+async def test_pagerduty_v1_answers_200_with_the_incident_key(sources: Harness) -> None:
+    body = {"service_key": "ignored", "event_type": "trigger", "incident_key": "srv01/HTTP",
+            "description": "FAILURE for production/HTTP on machine srv01.acme.com"}
+    answer = await sources.client.post(f"/hooks/pagerduty/{KEYS['pagerduty']}", json=body)
+    assert (answer.status_code, answer.json()) == (200, {"status": "success", "message": "Event processed",
+                                                         "incident_key": "srv01/HTTP"})
+
+
+async def test_pagerduty_acknowledge_of_an_unknown_key_changes_nothing(sources: Harness) -> None:
+    answer = await sources.client.post(f"/hooks/pagerduty/{KEYS['pagerduty']}", json=_pagerduty("acknowledge"))
+    assert answer.status_code == 202
+    assert await _incidents(sources) == []
+
+
+async def test_pagerduty_refuses_a_trigger_without_severity(sources: Harness) -> None:
+    answer = await sources.client.post(f"/hooks/pagerduty/{KEYS['pagerduty']}",
+                                       json=_pagerduty("trigger", summary="x", source="db-1"))
+    assert (answer.status_code, answer.json()["path"]) == (400, "payload.severity")
+
+
+async def test_uptime_kuma_test_button_pages_nobody(sources: Harness) -> None:
+    body = {"heartbeat": None, "monitor": None, "msg": "Dutybot Testing"}
+    answer = await sources.client.post(f"/hooks/uptime-kuma/{KEYS['uptime-kuma']}", json=body)
+    assert (answer.status_code, answer.json()) == (202, {"ok": True, "test": True})
     assert await _incidents(sources) == []
