@@ -53,9 +53,10 @@ def _pipeline(config: Config) -> list[str]:
 
     problems: list[str] = []
     services = {service.id for service in config.services}
+    calendar_ids = {*BUILTIN, *(calendar.id for calendar in config.calendars)}
     for i, service in enumerate(config.services):
         try:
-            service_rules(service, f"services[{i}]")
+            service_rules(service, f"services[{i}]", config.timezone, calendar_ids)
         except ValueError as error:
             problems.append(str(error))
         for j, integration in enumerate(service.integrations):

@@ -9,16 +9,25 @@ readers, so what is checked is what runs); `admit` takes one request's events th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import calendars as calendar_days
 from bot.config import IntegrationConfig, ServiceConfig
+from bot.db.database import Database
+from bot.db.tables import Alert
 from bot.directory import Directory
-from core.model import AlertEvent
-from core.stages import Context, Passage, Stage, run
+from core.model import AlertEvent, AlertStatus
+from core.stages import ActiveAlert, Context, Passage, Stage, run
 from core.stages.drop import DropRule, drop_stage, parse_drops
+from core.stages.mute import INHIBIT_HORIZON, Inhibit, Muter, Silence, parse_inhibits, parse_silences
 from core.stages.route import NO_ROUTING, Routing, parse_routing, route
+
+MAX_ACTIVE_ALERTS = 5000  # inhibit rules look at this many of a service's recent alerts at most
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,11 @@ class ServiceRules:
     """What happens to a service's events before they are stored."""
 
     drops: tuple[DropRule, ...]
+    silences: tuple[Silence, ...]
+    inhibits: tuple[Inhibit, ...]
 
     def stages(self) -> list[Stage]:
-        return [drop_stage(self.drops)]
+        return [drop_stage(self.drops), Muter(self.silences, self.inhibits)]
 
 
 def integration_rules(integration: IntegrationConfig, owner: str, path: str) -> IntegrationRules:
@@ -44,23 +55,64 @@ def integration_rules(integration: IntegrationConfig, owner: str, path: str) -> 
     return IntegrationRules(owner=owner, routing=routing)
 
 
-def service_rules(service: ServiceConfig, path: str) -> ServiceRules:
-    return ServiceRules(drops=parse_drops(service.drop, f"{path}.drop"))
+def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids: Collection[str]) -> ServiceRules:
+    return ServiceRules(
+        drops=parse_drops(service.drop, f"{path}.drop"),
+        silences=parse_silences(service.silences, f"{path}.silences", timezone, calendar_ids),
+        inhibits=parse_inhibits(service.inhibit, f"{path}.inhibit"),
+    )
 
 
-def admit(directory: Directory, service: ServiceConfig, integration: IntegrationConfig,
-          events: Sequence[AlertEvent], now: datetime) -> list[Passage]:
+def calendar_predicates(directory: Directory) -> dict[str, Callable[[date], bool]]:
+    """Every service calendar by id (built-in and from the config): day → workday."""
+    found: dict[str, Callable[[date], bool]] = {name: calendar_days.builtin(name) for name in calendar_days.BUILTIN}
+    for calendar_id, spec in directory.calendars.items():
+        found[calendar_id] = calendar_days.custom(spec.base, spec.add, spec.remove)
+    return found
+
+
+def rules_of(directory: Directory, service_id: str) -> ServiceRules:
+    calendar_ids = {*calendar_days.BUILTIN, *directory.calendars}
+    return directory.rules(("service", service_id), lambda: service_rules(
+        directory.services[service_id], f"services[{service_id}]", directory.timezone, calendar_ids))
+
+
+async def admit(db: Database, directory: Directory, service: ServiceConfig, integration: IntegrationConfig,
+                events: Sequence[AlertEvent], now: datetime) -> list[Passage]:
     """Each event through enrichment and routing, then through the stages of every service it is routed to."""
     rules = directory.rules(("integration", integration.key),
                             lambda: integration_rules(integration, service.id, "integration"))
-    context = Context(now=now)
+    calendars = directory.rules("calendars", lambda: calendar_predicates(directory))
+    routed = [(event, route(event, rules.routing, service.id, directory.services)) for event in events]
+    contexts: dict[str, Context] = {}
     passages = []
-    for event in events:
-        for service_id in route(event, rules.routing, service.id, directory.services):
-            stages = directory.rules(("service", service_id),
-                                     lambda sid=service_id: service_rules(directory.services[sid], "service"))
-            passages.append(run(Passage(event, service_id), stages.stages(), context))
+    for event, service_ids in routed:
+        for service_id in service_ids:
+            if service_id not in contexts:
+                inhibiting = bool(rules_of(directory, service_id).inhibits)
+                active: tuple[ActiveAlert, ...] = ()
+                if inhibiting:  # only then is the database asked
+                    async with db.transaction() as session:
+                        active = await active_alerts(session, service_id, now)
+                contexts[service_id] = Context(now=now, active=active, calendars=calendars)
+            passages.append(run(Passage(event, service_id), rules_of(directory, service_id).stages(),
+                                contexts[service_id]))
     return passages
+
+
+async def active_alerts(session: AsyncSession, service_id: str, now: datetime) -> tuple[ActiveAlert, ...]:
+    """The service's alerts firing now or recovered within the inhibit horizon (what inhibit rules look at).
+
+    Muted alerts count too: an inhibited alert can itself inhibit, as in Alertmanager."""
+    since = now - INHIBIT_HORIZON
+    rows = await session.scalars(
+        select(Alert).where(Alert.service_id == service_id,
+                            or_(Alert.status == AlertStatus.FIRING.value, Alert.ends_at >= since))
+        .order_by(Alert.updated_at.desc()).limit(MAX_ACTIVE_ALERTS))
+    return tuple(ActiveAlert(fingerprint=row.fingerprint, labels=dict(row.labels), severity=row.severity,
+                             title=row.title, source=row.source,
+                             last_active=now if row.status == AlertStatus.FIRING.value else row.ends_at or now)
+                 for row in rows)
 
 
 def acknowledgement_targets(directory: Directory, service: ServiceConfig, integration: IntegrationConfig,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.apply import token_digest
 from bot.bootstrap import Container
-from bot.db.tables import ApiToken, Incident, TimelineEntry
+from bot.db.tables import Alert, ApiToken, Incident, TimelineEntry
 from bot.directory import Directory
 from bot.services.incidents import act
 from bot.services.records import incident_view
@@ -49,6 +49,26 @@ class IncidentDetail(IncidentOut):
 
 class IncidentList(BaseModel):
     incidents: list[IncidentOut]
+
+
+class AlertOut(BaseModel):
+    id: int
+    service: str
+    source: str
+    key: str
+    status: Literal["firing", "resolved"]
+    severity: Literal["critical", "warning", "info"]
+    title: str
+    labels: dict[str, str]
+    incident_id: int | None = Field(description="None while the alert is muted")
+    muted_by: str | None = Field(description="silence:<name> or inhibit:<name>: stored, never notified")
+    starts_at: datetime
+    ends_at: datetime | None
+    received_at: datetime
+
+
+class AlertList(BaseModel):
+    alerts: list[AlertOut]
 
 
 class CommentIn(BaseModel):
@@ -105,6 +125,28 @@ def api_router(container: Container) -> APIRouter:
         async with container.db.transaction() as session:
             rows = (await session.scalars(query)).all()
             return IncidentList(incidents=[await _out(session, row, directory) for row in rows])
+
+    @router.get("/alerts", response_model=AlertList, tags=["alerts"])
+    async def list_alerts(user: User, status: Literal["firing", "resolved"] | None = None,
+                          muted: bool | None = Query(None, description="true: only silenced or inhibited alerts"),
+                          service: Annotated[str | None, Query(max_length=64)] = None,
+                          limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                          offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> AlertList:
+        """Alerts, newest first: silenced and inhibited ones (`muted=true`) are only seen here."""
+        query = select(Alert).order_by(Alert.received_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
+        if status is not None:
+            query = query.where(Alert.status == status)
+        if muted is not None:
+            query = query.where(Alert.muted_by.is_not(None) if muted else Alert.muted_by.is_(None))
+        if service is not None:
+            query = query.where(Alert.service_id == service)
+        async with container.db.transaction() as session:
+            rows = (await session.scalars(query)).all()
+        return AlertList(alerts=[AlertOut(
+            id=row.id, service=row.service_id, source=row.source, key=row.fingerprint, status=row.status,
+            severity=row.severity, title=row.title, labels={str(k): str(v) for k, v in row.labels.items()},
+            incident_id=row.incident_id, muted_by=row.muted_by, starts_at=row.starts_at, ends_at=row.ends_at,
+            received_at=row.received_at) for row in rows])
 
     @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
     async def get_incident(user: User, incident_id: IncidentId) -> IncidentDetail:
