@@ -303,20 +303,19 @@ class IntegrationConfig(Strict):
         return "off" if value is False else value  # YAML reads a bare `off` as false
 
 
-class GroupingConfig(Strict):
-    by: list[str] = Field(default_factory=list, max_length=5)
-
-
 class ServiceConfig(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str | None = None
     escalation_policy: str
     integrations: list[IntegrationConfig] = Field(default_factory=list)
-    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
     # pipeline stages of the service, read by core/stages (checked with their paths in config_checks)
     drop: list[Any] = Field(default_factory=list)
     silences: list[Any] = Field(default_factory=list)
     inhibit: list[Any] = Field(default_factory=list)
+    grouping: dict[str, Any] | None = None
+    storm_warnings: Any = None
+    flapping: dict[str, Any] | None = None
+    auto_resolve: dict[str, Any] | None = None
 
 
 class Config(Strict):

@@ -21,11 +21,15 @@ from bot.config import IntegrationConfig, ServiceConfig
 from bot.db.database import Database
 from bot.db.tables import Alert
 from bot.directory import Directory
+from core.grouping import Grouping, parse_grouping
 from core.model import AlertEvent, AlertStatus
 from core.stages import ActiveAlert, Context, Passage, Stage, run
+from core.stages.autoresolve import AutoResolve, parse_auto_resolve
 from core.stages.drop import DropRule, drop_stage, parse_drops
+from core.stages.flapping import Flapping, parse_flapping
 from core.stages.mute import INHIBIT_HORIZON, Inhibit, Muter, Silence, parse_inhibits, parse_silences
 from core.stages.route import NO_ROUTING, Routing, parse_routing, route
+from core.stages.storm import parse_storm
 
 MAX_ACTIVE_ALERTS = 5000  # inhibit rules look at this many of a service's recent alerts at most
 
@@ -45,6 +49,10 @@ class ServiceRules:
     drops: tuple[DropRule, ...]
     silences: tuple[Silence, ...]
     inhibits: tuple[Inhibit, ...]
+    grouping: Grouping
+    storm: tuple[int, ...]
+    flapping: Flapping | None
+    auto_resolve: AutoResolve
 
     def stages(self) -> list[Stage]:
         return [drop_stage(self.drops), Muter(self.silences, self.inhibits)]
@@ -60,6 +68,10 @@ def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids
         drops=parse_drops(service.drop, f"{path}.drop"),
         silences=parse_silences(service.silences, f"{path}.silences", timezone, calendar_ids),
         inhibits=parse_inhibits(service.inhibit, f"{path}.inhibit"),
+        grouping=parse_grouping(service.grouping, f"{path}.grouping"),
+        storm=parse_storm(service.storm_warnings, f"{path}.storm_warnings"),
+        flapping=parse_flapping(service.flapping, f"{path}.flapping"),
+        auto_resolve=parse_auto_resolve(service.auto_resolve, f"{path}.auto_resolve"),
     )
 
 

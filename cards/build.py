@@ -65,6 +65,8 @@ def actor_name(actor: str | None, t: Translator) -> str:
         return t("actor.system")
     if actor.startswith("link:"):
         return t("actor.link", channel=actor.removeprefix("link:"))
+    if actor == "auto-resolve":
+        return t("actor.auto_resolve")
     if actor.startswith("source:"):
         return t("actor.source", source=actor.removeprefix("source:"))
     return actor

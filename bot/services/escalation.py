@@ -13,13 +13,15 @@ from bot.db.database import Database
 from bot.db.tables import Incident, Timer
 from bot.directory import Directory, policy_from_config
 from bot.services import destinations as destinations_for
+from bot.services.incidents import act
 from bot.services.records import add_timeline, enqueue_post
 from core.escalation import Firing, Step, next_firing
-from core.model import IncidentStatus
+from core.model import Action, IncidentStatus
 from core.ports import Destination
 from core.schedule import on_call
 
 CLAIM_BATCH = 50
+AUTO_RESOLVE_ACTOR = "auto-resolve"  # shown as "auto-resolve (no new alerts)" (cards/build.py actor_name)
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +75,9 @@ async def next_due(db: Database) -> datetime | None:
 
 
 async def _fire(session: AsyncSession, directory: Directory, timer: Timer, now: datetime) -> None:
+    if timer.kind == "auto_resolve":  # no alert for `auto_resolve.after`: resolved, acknowledged or not
+        await act(session, timer.incident_id, Action.RESOLVE, AUTO_RESOLVE_ACTOR, now, via="auto_resolve")
+        return
     incident = await session.get(Incident, timer.incident_id)
     if incident is None or incident.status != IncidentStatus.TRIGGERED.value:
         return  # acknowledged or resolved since the timer was armed

@@ -47,6 +47,7 @@ async def act(session: AsyncSession, incident_id: int, action: Action, actor: st
                               .values(status=AlertStatus.RESOLVED.value, open_fingerprint=None, ends_at=now,
                                       updated_at=now))
     if stops_escalation(new_status):
-        await cancel_timers(session, incident.id)
+        resolved = new_status is IncidentStatus.RESOLVED
+        await cancel_timers(session, incident.id, kinds=None if resolved else ("escalate",))
     enqueue_update(session, incident.id, now)
     return ActResult(found=True, changed=True, status=new_status)

@@ -32,9 +32,14 @@ def enqueue_update(session: AsyncSession, incident_id: int, now: datetime) -> No
                               attempts=0, created_at=now, next_attempt_at=now))
 
 
-async def cancel_timers(session: AsyncSession, incident_id: int) -> None:
-    await session.execute(update(Timer).where(Timer.incident_id == incident_id, Timer.status == "pending")
-                          .values(status="cancelled"))
+async def cancel_timers(session: AsyncSession, incident_id: int,
+                        kinds: tuple[str, ...] | None = ("escalate",)) -> None:
+    """Cancel the incident's pending timers of `kinds` (None: every kind). Acknowledging stops escalation but
+    keeps the auto-resolve timer; resolving cancels everything."""
+    query = update(Timer).where(Timer.incident_id == incident_id, Timer.status == "pending")
+    if kinds is not None:
+        query = query.where(Timer.kind.in_(kinds))
+    await session.execute(query.values(status="cancelled"))
 
 
 async def incident_view(session: AsyncSession, incident: Incident, directory: Directory) -> IncidentView:
