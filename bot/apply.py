@@ -27,11 +27,12 @@ class Change:
 def config_objects(config: Config) -> dict[tuple[str, str], dict[str, Any]]:
     """Every object the config defines, keyed by (kind, id), as JSON-ready specs."""
     account = {"timezone": config.timezone, "locale": config.locale, "public_url": config.public_url,
-               "roles": config.roles}
+               "roles": config.roles, "email": config.email.model_dump(mode="json", exclude_none=True)}
     objects: dict[tuple[str, str], dict[str, Any]] = {("account", "account"): account}
     sections = (("user", config.users), ("team", config.teams), ("schedule", config.schedules),
                 ("channel", config.channels), ("calendar", config.calendars),
-                ("policy", config.escalation_policies), ("service", config.services))
+                ("policy", config.escalation_policies), ("service", config.services),
+                ("enrichment_table", config.enrichment_tables))
     for kind, items in sections:
         for item in items:
             objects[(kind, item.id)] = item.model_dump(mode="json", exclude_none=True)

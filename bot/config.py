@@ -318,6 +318,34 @@ class ServiceConfig(Strict):
     auto_resolve: dict[str, Any] | None = None
 
 
+class EnrichmentTableConfig(Strict):
+    """A CSV mapping table for enrichment `map` steps (docs/enrichment.md): inline, or a file read when used."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    key: str = Field(min_length=1, max_length=128)
+    csv: str | None = Field(default=None, max_length=5_000_000)
+    csv_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EnrichmentTableConfig:
+        if (self.csv is None) == (self.csv_file is None):
+            raise ValueError("give either csv or csv_file")
+        return self
+
+    def read(self) -> str:
+        """The table's CSV text; OSError when the file cannot be read."""
+        if self.csv is not None:
+            return self.csv
+        assert self.csv_file is not None
+        return Path(self.csv_file).read_text(encoding="utf-8-sig")
+
+
+class EmailConfig(Strict):
+    """Email ingest (docs/sources.md): mail to `<integration key>@<domain>`; any domain when none is set."""
+
+    domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
+
+
 class Config(Strict):
     timezone: str = "Asia/Shanghai"
     locale: Literal["zh-CN", "en"] = "zh-CN"
@@ -332,6 +360,8 @@ class Config(Strict):
     api: ApiConfig = Field(default_factory=ApiConfig)
     escalation_policies: list[PolicyConfig] = Field(default_factory=list)
     services: list[ServiceConfig] = Field(default_factory=list)
+    enrichment_tables: list[EnrichmentTableConfig] = Field(default_factory=list)
+    email: EmailConfig = Field(default_factory=EmailConfig)
 
 
 class ConfigError(Exception):

@@ -49,9 +49,14 @@ def cross_check(config: Config) -> list[str]:
 
 def _pipeline(config: Config) -> list[str]:
     """The pipeline stages' rules, read by the core parsers with their full paths, and the services they name."""
-    from bot.pipeline import integration_rules, service_rules  # the stages' readers; imported late (cycle)
+    from bot.pipeline import integration_rules, mapping_tables, service_rules  # imported late (cycle)
 
     problems: list[str] = []
+    try:
+        tables = mapping_tables(config.enrichment_tables)
+    except ValueError as error:
+        problems.append(str(error))
+        tables = {}
     services = {service.id for service in config.services}
     calendar_ids = {*BUILTIN, *(calendar.id for calendar in config.calendars)}
     for i, service in enumerate(config.services):
@@ -62,7 +67,7 @@ def _pipeline(config: Config) -> list[str]:
         for j, integration in enumerate(service.integrations):
             path = f"services[{i}].integrations[{j}]"
             try:
-                rules = integration_rules(integration, service.id, path)
+                rules = integration_rules(integration, service.id, path, tables)
             except ValueError as error:
                 problems.append(str(error))
                 continue

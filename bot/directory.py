@@ -17,6 +17,8 @@ from bot.config import (
     CalendarMask,
     ChannelConfig,
     Config,
+    EmailConfig,
+    EnrichmentTableConfig,
     OverrideConfig,
     Platforms,
     PolicyConfig,
@@ -61,6 +63,8 @@ class Directory:
     services: dict[str, ServiceConfig] = field(default_factory=dict)
     platforms: Platforms = field(default_factory=Platforms)
     calendars: dict[str, CalendarConfig] = field(default_factory=dict)
+    enrichment_tables: dict[str, EnrichmentTableConfig] = field(default_factory=dict)
+    email: EmailConfig = field(default_factory=EmailConfig)
     roles: list[str] = field(default_factory=list)
     # overrides made at run time (API, chat), per schedule, in creation order: they follow the config's own
     runtime_overrides: dict[str, tuple[Override, ...]] = field(default_factory=dict)
@@ -80,6 +84,8 @@ class Directory:
             services={service.id: service for service in config.services},
             platforms=config.platforms,
             calendars={calendar.id: calendar for calendar in config.calendars},
+            enrichment_tables={table.id: table for table in config.enrichment_tables},
+            email=config.email,
             roles=list(config.roles),
             runtime_overrides={key: tuple(items) for key, items in (runtime_overrides or {}).items()},
         )
@@ -134,11 +140,12 @@ async def load_directory(session: AsyncSession) -> Directory:
     account = (by_kind.get("account") or [{}])[0]
     platforms = {spec["name"]: spec["spec"] for spec in by_kind.get("platform", [])}
     config = Config.model_validate({
-        **{key: account[key] for key in ("timezone", "locale", "public_url", "roles") if key in account},
+        **{key: account[key] for key in ("timezone", "locale", "public_url", "roles", "email") if key in account},
         "users": by_kind.get("user", []), "teams": by_kind.get("team", []),
         "schedules": by_kind.get("schedule", []), "channels": by_kind.get("channel", []),
         "escalation_policies": by_kind.get("policy", []), "services": by_kind.get("service", []),
         "platforms": platforms, "calendars": by_kind.get("calendar", []),
+        "enrichment_tables": by_kind.get("enrichment_table", []),
     })
     return Directory.from_config(config, await _runtime_overrides(session))
 

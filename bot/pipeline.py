@@ -9,7 +9,8 @@ readers, so what is checked is what runs); `admit` takes one request's events th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+import os
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,15 +18,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import calendars as calendar_days
-from bot.config import IntegrationConfig, ServiceConfig
+from bot.config import EnrichmentTableConfig, IntegrationConfig, ServiceConfig
 from bot.db.database import Database
 from bot.db.tables import Alert
 from bot.directory import Directory
+from bot.services.lookup import Lookups
+from core.conditions import ConditionError
 from core.grouping import Grouping, parse_grouping
 from core.model import AlertEvent, AlertStatus
 from core.stages import ActiveAlert, Context, Passage, Stage, run
 from core.stages.autoresolve import AutoResolve, parse_auto_resolve
 from core.stages.drop import DropRule, drop_stage, parse_drops
+from core.stages.enrich import Enrichment, MappingTable, enrich_stage, lookups_needed, parse_csv_table, parse_enrichment
 from core.stages.flapping import Flapping, parse_flapping
 from core.stages.mute import INHIBIT_HORIZON, Inhibit, Muter, Silence, parse_inhibits, parse_silences
 from core.stages.route import NO_ROUTING, Routing, parse_routing, route
@@ -40,6 +44,7 @@ class IntegrationRules:
 
     owner: str
     routing: Routing
+    enrichment: Enrichment | None
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,44 @@ class ServiceRules:
         return [drop_stage(self.drops), Muter(self.silences, self.inhibits)]
 
 
-def integration_rules(integration: IntegrationConfig, owner: str, path: str) -> IntegrationRules:
+def integration_rules(integration: IntegrationConfig, owner: str, path: str,
+                      tables: Mapping[str, MappingTable]) -> IntegrationRules:
     routing = NO_ROUTING if integration.route is None else parse_routing(integration.route, f"{path}.route")
-    return IntegrationRules(owner=owner, routing=routing)
+    enrichment = parse_enrichment(integration.enrich, f"{path}.enrich", tables) if integration.enrich else None
+    return IntegrationRules(owner=owner, routing=routing, enrichment=enrichment)
+
+
+def mapping_tables(tables: Sequence[EnrichmentTableConfig], path: str = "enrichment_tables") -> dict[str, MappingTable]:
+    """The enrichment tables read (files too) and parsed; ConditionError names the table's path."""
+    found = {}
+    for index, table in enumerate(tables):
+        here = f"{path}[{index}]"
+        try:
+            stamp = None if table.csv_file is None else os.stat(table.csv_file)
+            key = (table.key, table.csv, table.csv_file, stamp and (stamp.st_mtime_ns, stamp.st_size))
+            if key not in _TABLES:
+                text = table.read()
+                parsed = parse_csv_table(text, table.key, f"{here}.csv" if table.csv is not None else
+                                         f"{here}.csv_file")
+                if len(_TABLES) >= 64:
+                    _TABLES.clear()
+                _TABLES[key] = parsed
+        except OSError as error:
+            raise ConditionError(f"{here}.csv_file", f"cannot read: {error.strerror}") from None
+        found[table.id] = _TABLES[key]
+    return found
+
+
+# parsed tables by (key column, inline text, file, file's mtime and size): the config snapshot is re-read every
+# few seconds, a large table is parsed again only when it changed
+_TABLES: dict[Hashable, MappingTable] = {}
+
+
+def _integration_rules_of(directory: Directory, service: ServiceConfig,
+                          integration: IntegrationConfig) -> IntegrationRules:
+    tables = directory.rules("tables", lambda: mapping_tables(list(directory.enrichment_tables.values())))
+    return directory.rules(("integration", integration.key),
+                           lambda: integration_rules(integration, service.id, "integration", tables))
 
 
 def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids: Collection[str]) -> ServiceRules:
@@ -90,11 +130,12 @@ def rules_of(directory: Directory, service_id: str) -> ServiceRules:
 
 
 async def admit(db: Database, directory: Directory, service: ServiceConfig, integration: IntegrationConfig,
-                events: Sequence[AlertEvent], now: datetime) -> list[Passage]:
+                events: Sequence[AlertEvent], now: datetime, lookups: Lookups | None = None) -> list[Passage]:
     """Each event through enrichment and routing, then through the stages of every service it is routed to."""
-    rules = directory.rules(("integration", integration.key),
-                            lambda: integration_rules(integration, service.id, "integration"))
+    rules = _integration_rules_of(directory, service, integration)
     calendars = directory.rules("calendars", lambda: calendar_predicates(directory))
+    if rules.enrichment is not None:
+        events = await _enriched(rules.enrichment, events, now, lookups)
     routed = [(event, route(event, rules.routing, service.id, directory.services)) for event in events]
     contexts: dict[str, Context] = {}
     passages = []
@@ -110,6 +151,19 @@ async def admit(db: Database, directory: Directory, service: ServiceConfig, inte
             passages.append(run(Passage(event, service_id), rules_of(directory, service_id).stages(),
                                 contexts[service_id]))
     return passages
+
+
+async def _enriched(enrichment: Enrichment, events: Sequence[AlertEvent], now: datetime,
+                    lookups: Lookups | None) -> list[AlertEvent]:
+    """The events with their enrichment steps applied; CMDB lookups are fetched first, all of an event's at once
+    and each within its timeout (a failed lookup sets nothing)."""
+    stage = enrich_stage(enrichment)
+    enriched = []
+    for event in events:
+        wanted = lookups_needed(enrichment, event)
+        found = await lookups.fetch(wanted) if wanted and lookups is not None else {}
+        enriched.append(stage(Passage(event, ""), Context(now=now, lookups=found)).event)
+    return enriched
 
 
 async def active_alerts(session: AsyncSession, service_id: str, now: datetime) -> tuple[ActiveAlert, ...]:
@@ -131,8 +185,7 @@ def acknowledgement_targets(directory: Directory, service: ServiceConfig, integr
                             keys: Sequence[str]) -> list[tuple[str, str]]:
     """(service, alert key) pairs to look for a tool's acknowledgements in: every service the integration's
     events can reach."""
-    rules = directory.rules(("integration", integration.key),
-                            lambda: integration_rules(integration, service.id, "integration"))
+    rules = _integration_rules_of(directory, service, integration)
     reachable = list(directory.services) if rules.routing.service_label else [service.id, *rules.routing.services()]
     services = [service_id for service_id in dict.fromkeys(reachable) if service_id in directory.services]
     return [(service_id, key) for key in keys for service_id in services]

@@ -87,7 +87,8 @@ def hooks_router(container: Container) -> APIRouter:
             return error(400, f"body is not valid JSON: {problem}")
         started = time.perf_counter()
         now = container.clock()
-        passages = await admit(container.db, directory, service, integration_config, parsed.events, now)
+        passages = await admit(container.db, directory, service, integration_config, parsed.events, now,
+                               container.lookups)
         acknowledged = acknowledgement_targets(directory, service, integration_config, parsed.acknowledged)
         result = await ingest_passages(container.db, directory, passages, now, acknowledged, source)
         for passage in passages:
