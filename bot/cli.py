@@ -25,11 +25,13 @@ from bot.bootstrap import Container, build_container, system_clock
 from bot.config import Config, ConfigError, ScheduleConfig, load_config
 from bot.db.database import Database
 from bot.directory import Directory
+from bot.mail import MailIngest
 from bot.schedule_views import shifts_json, who_json
 from bot.settings import Settings
 from bot.web.app import create_app
 from cards.i18n import DEFAULT_LOCALE, Translator
 from core.schedule import Schedule, fairness, final_shifts, on_call
+from core.sources.email import MailSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dutybot: on-call and incidents in your chat.")
 FileOption = Annotated[Path | None, typer.Option("-f", "--file", help="YAML config file")]
@@ -228,8 +230,10 @@ async def _serve(settings: Settings, host: str, port: int, with_web: bool, with_
     container = await build_container(settings)
     stop = asyncio.Event()
     tasks = []
+    mail = None
     if with_worker:
         tasks.append(asyncio.create_task(container.worker.run(stop)))
+        mail = await _start_mail(container)
     try:
         if with_web:
             await _run_web(container, host, port, stop)
@@ -240,9 +244,31 @@ async def _serve(settings: Settings, host: str, port: int, with_web: bool, with_
             await stop.wait()
     finally:
         stop.set()
+        if mail is not None:
+            await mail.stop()
         for task in tasks:
             await task
         await container.close()
+
+
+async def _start_mail(container: Container) -> MailIngest | None:
+    """The SMTP listener of email ingest, when the config has an email integration (docs/sources.md)."""
+    directory = await container.directory()
+    if not any(item.kind == "email" for service in directory.services.values() for item in service.integrations):
+        return None
+
+    async def settings_of(key: str) -> MailSettings | None:
+        live = await container.directory()  # the config as applied now: an edited integration applies at once
+        for service in live.services.values():
+            for integration in service.integrations:
+                if integration.key == key and integration.kind == "email":
+                    return integration.mail_settings()
+        return None
+
+    mail = MailIngest(container, container.settings.smtp_host, container.settings.smtp_port,
+                      directory.email.domain, settings_of)
+    await mail.start()
+    return mail
 
 
 class _Server(uvicorn.Server):
@@ -276,6 +302,8 @@ async def _run_web(container: Container, host: str, port: int, stop: asyncio.Eve
         for service in directory.services.values():
             for integration in service.integrations:
                 url = f"{directory.public_url}/hooks/{integration.kind}/{integration.key}"
+                if integration.kind == "email":
+                    url = f"{integration.key}@{directory.email.domain or '<any domain>'}"
                 _echo(t("cli.integration", service=service.name or service.id, kind=integration.kind, url=url))
         sys.stdout.flush()
     await serving

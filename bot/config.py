@@ -22,6 +22,9 @@ from adapters.secrets import SecretSource
 from adapters.slack.config import SlackPlatform
 from bot.config_checks import cross_check
 from core.duration import parse_duration
+from core.model import Severity
+from core.sources.email import MailSettings
+from core.sources.email import Rule as MailRule
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 INTEGRATION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
@@ -278,7 +281,9 @@ class PolicyConfig(Strict):
         return value
 
 
-SourceKind = Literal["alertmanager", "grafana", "zabbix", "nightingale", "uptime-kuma", "pagerduty", "generic"]
+SourceKind = Literal["alertmanager", "grafana", "zabbix", "nightingale", "uptime-kuma", "pagerduty", "generic",
+                     "email"]
+SeverityName = Literal["critical", "warning", "info"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 
 
@@ -289,9 +294,21 @@ class RateLimitConfig(Strict):
     per_minute: int = Field(default=1000, ge=1, le=60_000_000)
 
 
+class MailRuleConfig(Strict):
+    """Rules mode of an email integration: a regex giving the alert key, one marking recovery."""
+
+    key: str = Field(min_length=1, max_length=500)
+    recovery: str | None = Field(default=None, min_length=1, max_length=500)
+    severity: SeverityName | None = None
+
+
 class IntegrationConfig(Strict):
     kind: SourceKind
     key: str = Field(pattern=INTEGRATION_KEY_PATTERN)
+    # email integrations only (docs/sources.md): how mail becomes alerts
+    mode: Literal["every", "subject", "rules"] | None = None
+    severity: SeverityName | None = None
+    rules: list[MailRuleConfig] | None = Field(default=None, max_length=50)
     rate_limit: RateLimitConfig | Literal["off"] = Field(default_factory=RateLimitConfig)
     # pipeline stages of the integration, read by core/stages (checked with their paths in config_checks)
     enrich: list[Any] = Field(default_factory=list)
@@ -301,6 +318,27 @@ class IntegrationConfig(Strict):
     @classmethod
     def _off(cls, value: Any) -> Any:
         return "off" if value is False else value  # YAML reads a bare `off` as false
+
+    @model_validator(mode="after")
+    def _mail_fields(self) -> IntegrationConfig:
+        mail_fields = [name for name in ("mode", "severity", "rules") if getattr(self, name) is not None]
+        if self.kind != "email" and mail_fields:
+            raise ValueError(f"{mail_fields[0]} is only for email integrations")
+        if self.kind == "email":
+            self.mail_settings()  # reads the rules as the listener will
+        return self
+
+    def mail_settings(self) -> MailSettings:
+        """How this email integration reads mail; ValueError names what is wrong."""
+        rules = []
+        for index, rule in enumerate(self.rules or ()):
+            try:
+                severity = None if rule.severity is None else Severity(rule.severity)
+                rules.append(MailRule(rule.key, rule.recovery, severity))
+            except ValueError as problem:
+                raise ValueError(f"rules[{index}]: {problem}") from None
+        return MailSettings(mode=self.mode or "every", rules=tuple(rules),
+                            severity=Severity(self.severity or "warning"))
 
 
 class ServiceConfig(Strict):

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # signs one-click links; generated and kept in the database if unset
     worker_poll_seconds: float = 0.5
     locale: str | None = None  # language of command-line output; default: the config's, else zh-CN
+    smtp_host: str = "127.0.0.1"  # email ingest listens here when the config has an email integration
+    smtp_port: int = 2525
 
 
 def async_database_url(url: str) -> str:

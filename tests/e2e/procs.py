@@ -169,14 +169,14 @@ def dutybot_env(db_path: Path) -> dict[str, str]:
 
 @contextmanager
 def dutybot_serve(tmp_path: Path, raw_config: dict[str, Any], port: int, api_token: str,
-                  timeout: float = 30.0) -> Iterator[Dutybot]:
+                  timeout: float = 30.0, extra_env: Mapping[str, str] | None = None) -> Iterator[Dutybot]:
     """`dutybot serve -f <config> --port <port>` on a fresh SQLite file; yields once it is healthy."""
     config_path = tmp_path / "dutybot.yaml"
     config_path.write_text(yaml.safe_dump(raw_config, allow_unicode=True))
     argv = [sys.executable, "-m", "bot.cli", "serve", "-f", str(config_path), "--host", "127.0.0.1",
             "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    env = dutybot_env(tmp_path / "dutybot.db")
+    env = {**dutybot_env(tmp_path / "dutybot.db"), **(extra_env or {})}
     with running("dutybot serve", argv, tmp_path / "dutybot.log", env) as proc:
         proc.wait_for_output(re.escape(f"listening on {url}"), timeout)
         match = proc.wait_for_output(rf"\(alertmanager\): ({re.escape(url)}/hooks/alertmanager/\S+)", timeout)
