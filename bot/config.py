@@ -282,7 +282,7 @@ class PolicyConfig(Strict):
 
 
 SourceKind = Literal["alertmanager", "grafana", "zabbix", "nightingale", "uptime-kuma", "pagerduty", "generic",
-                     "email"]
+                     "email", "feishu-robot", "dingtalk-robot", "wecom-robot"]
 SeverityName = Literal["critical", "warning", "info"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 

@@ -106,7 +106,8 @@ def _integration_rules_of(directory: Directory, service: ServiceConfig,
 def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids: Collection[str]) -> ServiceRules:
     return ServiceRules(
         drops=parse_drops(service.drop, f"{path}.drop"),
-        silences=parse_silences(service.silences, f"{path}.silences", timezone, calendar_ids),
+        silences=parse_silences(service.silences, f"{path}.silences", timezone, calendar_ids)
+        if service.silences else (),  # an account zone that is wrong is reported once, at `timezone`
         inhibits=parse_inhibits(service.inhibit, f"{path}.inhibit"),
         grouping=parse_grouping(service.grouping, f"{path}.grouping"),
         storm=parse_storm(service.storm_warnings, f"{path}.storm_warnings"),

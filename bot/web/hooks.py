@@ -24,6 +24,7 @@ from core.sources import (
     grafana,
     nightingale,
     pagerduty,
+    robots,
     uptime_kuma,
     zabbix,
 )
@@ -37,6 +38,9 @@ PARSERS: dict[str, Parser] = {
     "zabbix": zabbix.parse,
     "pagerduty": pagerduty.parse,
     "generic": generic.parse,
+    "feishu-robot": robots.parse_feishu,
+    "dingtalk-robot": robots.parse_dingtalk,
+    "wecom-robot": robots.parse_wecom,
 }
 
 

@@ -14,7 +14,8 @@ from tests.support import Harness, base_config, start_harness
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
 KEYS = {kind: f"{kind.replace('-', '')}-key-0123456789" for kind in
-        ("grafana", "uptime-kuma", "nightingale", "zabbix", "pagerduty", "generic")}
+        ("grafana", "uptime-kuma", "nightingale", "zabbix", "pagerduty", "generic", "feishu-robot",
+         "dingtalk-robot", "wecom-robot")}
 
 # source, firing payload, resolving payload, the incident's title, alerts in the firing payload
 CASES = [
@@ -131,3 +132,27 @@ async def test_uptime_kuma_test_button_pages_nobody(sources: Harness) -> None:
     answer = await sources.client.post(f"/hooks/uptime-kuma/{KEYS['uptime-kuma']}", json=body)
     assert (answer.status_code, answer.json()) == (202, {"ok": True, "test": True})
     assert await _incidents(sources) == []
+
+
+ROBOT_BODIES = {
+    "feishu-robot": (lambda text: {"msg_type": "text", "content": {"text": text}},
+                     {"code": 0, "msg": "success", "data": {}}),
+    "dingtalk-robot": (lambda text: {"msgtype": "markdown", "markdown": {"title": text, "text": f"### {text}"}},
+                       {"errcode": 0, "errmsg": "ok"}),
+    "wecom-robot": (lambda text: {"msgtype": "text", "text": {"content": text}}, {"errcode": 0, "errmsg": "ok"}),
+}
+
+
+@pytest.mark.parametrize("source", list(ROBOT_BODIES))
+async def test_a_robot_message_pages_and_its_recovery_resolves(sources: Harness, source: str) -> None:
+    body, reply = ROBOT_BODIES[source]
+    answer = await sources.client.post(f"/hooks/{source}/{KEYS[source]}", json=body("[FIRING] disk full on db-1"))
+    assert (answer.status_code, answer.json()) == (200, reply)
+    [incident] = await _incidents(sources)
+    assert (incident["title"], incident["status"]) == ("disk full on db-1", "triggered")
+    answer = await sources.client.post(f"/hooks/{source}/{KEYS[source]}", json=body("[RESOLVED] disk full on db-1"))
+    assert answer.status_code == 200
+    [incident] = await _incidents(sources)
+    assert incident["status"] == "resolved"
+    unknown = await sources.client.post(f"/hooks/{source}/{KEYS[source]}", json={"msgtype": "voice"})
+    assert unknown.status_code == 400 and "path" in unknown.json()
