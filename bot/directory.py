@@ -19,6 +19,7 @@ from bot.config import (
     Config,
     EmailConfig,
     EnrichmentTableConfig,
+    IntegrationConfig,
     OverrideConfig,
     Platforms,
     PolicyConfig,
@@ -123,6 +124,12 @@ class Directory:
         if key not in self._rules:
             self._rules[key] = build()
         return cast(T, self._rules[key])
+
+    def integration(self, key: str) -> tuple[ServiceConfig, IntegrationConfig] | None:
+        """The service and integration of an integration key (a dictionary built once per snapshot)."""
+        found = self.rules("integrations", lambda: {item.key: (service, item) for service in self.services.values()
+                                                    for item in service.integrations})
+        return found.get(key)
 
     def schedule_zone(self, schedule_id: str) -> ZoneInfo:
         return ZoneInfo(self.schedules[schedule_id].timezone or self.timezone)

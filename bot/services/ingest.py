@@ -11,18 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database
-from bot.db.tables import Alert, Incident, OutboxMessage, Timer
+from bot.db.tables import Alert, Incident, OutboxMessage, TimelineEntry, Timer
 from bot.directory import Directory
 from bot.pipeline import ServiceRules, rules_of
 from bot.services import destinations
 from bot.services.incidents import act
-from bot.services.records import add_timeline, cancel_timers, enqueue_update
+from bot.services.records import cancel_timers
 from cards.i18n import Translator
 from core.escalation import first_firing
 from core.grouping import OpenIncident, group_key_for, joins
@@ -61,47 +62,146 @@ async def ingest_passages(db: Database, directory: Directory, passages: Sequence
     `acknowledged` holds (service, alert key) pairs whose incidents the monitoring tool acknowledged
     (PagerDuty's `acknowledge`): each open alert's incident is acknowledged by `source:<source>`; an unknown key
     is no error.
+
+    A request's open alerts and open incidents are read in one query each, and each touched incident's cards are
+    refreshed once per request: a batch of 100 alerts costs a handful of statements, not hundreds.
     """
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with db.transaction() as session:
-                result = IngestResult()
-                for passage in passages:
-                    if passage.stopped:
-                        result.dropped += 1
-                        continue
-                    await _ingest_one(session, directory, passage, now, result)
+                batch = _Batch(session, directory, now, IngestResult())
+                kept = [passage for passage in passages if not passage.stopped]
+                batch.result.dropped = len(passages) - len(kept)
+                await batch.prefetch(kept)
+                for passage in kept:
+                    await _ingest_one(batch, passage)
+                await batch.write()
                 for service_id, key in acknowledged:
-                    await _acknowledge(session, service_id, key, source, now, result)
-                return result
+                    await _acknowledge(session, service_id, key, source, now, batch.result)
+                await batch.finish()
+                return batch.result
         except IntegrityError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _ingest_one(session: AsyncSession, directory: Directory, passage: Passage, now: datetime,
-                      result: IngestResult) -> None:
+@dataclass
+class _Batch:
+    """One request's transaction, with what it read so far: open alerts by key, open incidents by group."""
+
+    session: AsyncSession
+    directory: Directory
+    now: datetime
+    result: IngestResult
+    alerts: dict[tuple[str, str], Alert | None] = field(default_factory=dict)
+    incidents: dict[tuple[str, str], Incident | None] = field(default_factory=dict)
+    touched: dict[int, None] = field(default_factory=dict)  # incidents whose cards must show the change
+    armed: set[int] = field(default_factory=set)  # incidents whose auto-resolve timer was moved
+    pending: dict[tuple[str, str], Alert] = field(default_factory=dict)  # new alerts, inserted together
+    notes: list[dict[str, Any]] = field(default_factory=list)  # timeline entries, inserted together
+
+    async def prefetch(self, passages: Sequence[Passage]) -> None:
+        by_service: dict[str, list[Passage]] = {}
+        for passage in passages:
+            by_service.setdefault(passage.service_id, []).append(passage)
+        for service_id, items in by_service.items():
+            keys = list(dict.fromkeys(item.event.fingerprint for item in items))
+            for chunk in _chunks(keys):
+                found = await self.session.scalars(select(Alert).where(Alert.service_id == service_id,
+                                                                       Alert.open_fingerprint.in_(chunk)))
+                self.alerts.update({(service_id, fingerprint): None for fingerprint in chunk})
+                self.alerts.update({(service_id, row.fingerprint): row for row in found})
+            grouping = rules_of(self.directory, service_id).grouping
+            groups = list(dict.fromkeys(group_key_for(item.event, grouping) for item in items
+                                        if item.event.status is AlertStatus.FIRING))
+            for chunk in _chunks(groups):
+                found_incidents = await self.session.scalars(select(Incident).where(
+                    Incident.service_id == service_id, Incident.open_group_key.in_(chunk)))
+                self.incidents.update({(service_id, key): None for key in chunk})
+                self.incidents.update({(service_id, row.open_group_key or ""): row for row in found_incidents})
+
+    async def open_alert(self, service_id: str, fingerprint: str) -> Alert | None:
+        key = (service_id, fingerprint)
+        if key not in self.alerts:
+            self.alerts[key] = await self.session.scalar(select(Alert).where(
+                Alert.service_id == service_id, Alert.open_fingerprint == fingerprint))
+        return self.alerts[key]
+
+    async def open_incident(self, service_id: str, group: str) -> Incident | None:
+        key = (service_id, group)
+        if key not in self.incidents:
+            self.incidents[key] = await self.session.scalar(select(Incident).where(
+                Incident.service_id == service_id, Incident.open_group_key == group))
+        return self.incidents[key]
+
+    def touch(self, incident_id: int) -> None:
+        self.touched[incident_id] = None
+
+    def add_alert(self, row: Alert) -> None:
+        key = (row.service_id, row.fingerprint)
+        self.pending[key] = self.alerts[key] = row
+
+    def note(self, incident_id: int, kind: str, **data: Any) -> None:
+        self.notes.append({"incident_id": incident_id, "kind": kind, "at": self.now, "actor": None, "data": data})
+
+    async def write(self) -> None:
+        """Insert the new alerts and timeline entries, each kind in one statement (ORM inserts with RETURNING go
+        one row at a time). An alert inserted here is read again from the database if the request touches it
+        once more."""
+        if self.pending:
+            await self.session.execute(insert(Alert), [_alert_values(row) for row in self.pending.values()])
+            for key in self.pending:
+                del self.alerts[key]
+            self.pending.clear()
+        if self.notes:
+            await self.session.execute(insert(TimelineEntry), self.notes)
+            self.notes = []
+
+    async def finish(self) -> None:
+        await self.write()
+        if self.touched:
+            await self.session.execute(insert(OutboxMessage), [
+                {"incident_id": incident_id, "kind": "update", "destination": {}, "status": "pending",
+                 "attempts": 0, "created_at": self.now, "next_attempt_at": self.now}
+                for incident_id in self.touched])
+
+
+def _alert_values(row: Alert) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in _ALERT_COLUMNS}
+
+
+_ALERT_COLUMNS = ("incident_id", "service_id", "source", "fingerprint", "open_fingerprint", "status", "severity",
+                  "title", "labels", "annotations", "starts_at", "ends_at", "received_at", "updated_at", "muted_by",
+                  "changes", "flapping")
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+async def _ingest_one(batch: _Batch, passage: Passage) -> None:
+    session, directory, now, result = batch.session, batch.directory, batch.now, batch.result
     event, service_id = passage.event, passage.service_id
     result.alerts += 1
     if passage.muted_by is not None:
         result.muted += 1
-    alert = await session.scalar(select(Alert).where(Alert.service_id == service_id,
-                                                     Alert.open_fingerprint == event.fingerprint))
+    alert = await batch.open_alert(service_id, event.fingerprint)
+    rules = rules_of(directory, service_id)
     if event.status is AlertStatus.RESOLVED:
         if alert is not None:
-            await _resolve_alert(session, alert, event, rules_of(directory, service_id), now, result)
+            batch.alerts[(service_id, event.fingerprint)] = None
+            await _resolve_alert(batch, alert, event, rules)
         return
-    rules = rules_of(directory, service_id)
     if alert is not None:
         alert.labels, alert.annotations, alert.updated_at = dict(event.labels), dict(event.annotations), now
         alert.severity = higher_severity(Severity(alert.severity), event.severity).value
         if alert.incident_id is not None:
-            await _raise_incident_severity(session, alert.incident_id, event.severity, now)
-            await _arm_auto_resolve(session, alert.incident_id, rules, now)
+            await _raise_incident_severity(batch, alert.incident_id, event.severity)
+            await _arm_auto_resolve(batch, alert.incident_id, rules)
         elif passage.muted_by is None:  # muted until now: it joins its incident as a new alert would
             alert.muted_by = None
-            alert.incident_id = (await _open_incident(session, directory, service_id, event, now, result)).id
+            alert.incident_id = (await _open_incident(batch, service_id, event)).id
         else:
             alert.muted_by = passage.muted_by
         return
@@ -110,18 +210,17 @@ async def _ingest_one(session: AsyncSession, directory: Directory, passage: Pass
         result.muted += 1
     incident = None
     if muted_by is None:
-        incident = await _open_incident(session, directory, service_id, event, now, result)
-    session.add(Alert(incident_id=None if incident is None else incident.id, service_id=service_id,
-                      source=event.source, fingerprint=event.fingerprint, open_fingerprint=event.fingerprint,
-                      status=AlertStatus.FIRING.value, severity=event.severity.value, title=event.title,
-                      labels=dict(event.labels), annotations=dict(event.annotations),
-                      starts_at=event.starts_at, ends_at=None, received_at=now, updated_at=now,
-                      muted_by=muted_by, changes=changes, flapping=flapping))
-    await session.flush()
+        incident = await _open_incident(batch, service_id, event)
+    row = Alert(incident_id=None if incident is None else incident.id, service_id=service_id,
+                source=event.source, fingerprint=event.fingerprint, open_fingerprint=event.fingerprint,
+                status=AlertStatus.FIRING.value, severity=event.severity.value, title=event.title,
+                labels=dict(event.labels), annotations=dict(event.annotations),
+                starts_at=event.starts_at, ends_at=None, received_at=now, updated_at=now,
+                muted_by=muted_by, changes=changes, flapping=flapping)
+    batch.add_alert(row)
     if incident is not None and flapping and changes and not _was_flapping(changes[:-1], rules, now):
-        add_timeline(session, incident.id, "alert_flapping", now, fingerprint=event.fingerprint,
-                     changes=len(changes))
-        enqueue_update(session, incident.id, now)
+        batch.note(incident.id, "alert_flapping", fingerprint=event.fingerprint, changes=len(changes))
+        batch.touch(incident.id)
 
 
 async def _acknowledge(session: AsyncSession, service_id: str, key: str, source: str, now: datetime,
@@ -134,30 +233,28 @@ async def _acknowledge(session: AsyncSession, service_id: str, key: str, source:
         result.acknowledged.append(alert.incident_id)
 
 
-async def _open_incident(session: AsyncSession, directory: Directory, service_id: str, event: AlertEvent,
-                         now: datetime, result: IngestResult) -> Incident:
+async def _open_incident(batch: _Batch, service_id: str, event: AlertEvent) -> Incident:
     """The open incident of the event's group, or a new one with its first escalation timer.
 
     An open incident stops taking alerts when its grouping window is over or it holds `max_alerts`: it keeps
     its state for people, and the next alert of its group opens a new incident."""
+    session, directory, now = batch.session, batch.directory, batch.now
     rules = rules_of(directory, service_id)
     key = group_key_for(event, rules.grouping)
-    incident = await session.scalar(select(Incident).where(Incident.service_id == service_id,
-                                                           Incident.open_group_key == key))
+    incident = await batch.open_incident(service_id, key)
     if incident is not None:
         group = OpenIncident(started_at=incident.created_at, last_merge_at=incident.last_merge_at or
                              incident.created_at, alert_count=incident.alert_total)
         if joins(group, rules.grouping, now):
-            add_timeline(session, incident.id, "alert_merged", now, fingerprint=event.fingerprint,
-                         title=event.title)
-            await _raise_incident_severity(session, incident.id, event.severity, now)
+            batch.note(incident.id, "alert_merged", fingerprint=event.fingerprint, title=event.title)
+            await _raise_incident_severity(batch, incident.id, event.severity)
             before, incident.alert_total, incident.last_merge_at = incident.alert_total, incident.alert_total + 1, now
-            _storm_warnings(session, directory, incident, crossed(before, incident.alert_total, rules.storm), now)
-            await _arm_auto_resolve(session, incident.id, rules, now)
-            enqueue_update(session, incident.id, now)  # the alert count on the card changed
+            _storm_warnings(batch, incident, crossed(before, incident.alert_total, rules.storm))
+            await _arm_auto_resolve(batch, incident.id, rules)
+            batch.touch(incident.id)  # the alert count on the card changed
             return incident
         incident.open_group_key = None  # full or past its window: it takes no more alerts
-        add_timeline(session, incident.id, "grouping_closed", now, alerts=incident.alert_total)
+        batch.note(incident.id, "grouping_closed", alerts=incident.alert_total)
         await session.flush()
     policy = directory.policy_for(service_id)
     incident = Incident(service_id=service_id, group_key=key, open_group_key=key, title=event.title,
@@ -166,26 +263,27 @@ async def _open_incident(session: AsyncSession, directory: Directory, service_id
                         created_at=now, last_merge_at=now, alert_total=1)
     session.add(incident)
     await session.flush()
-    await _arm_auto_resolve(session, incident.id, rules, now)
-    add_timeline(session, incident.id, "created", now, source=event.source, fingerprint=event.fingerprint)
+    batch.incidents[(service_id, key)] = incident
+    await _arm_auto_resolve(batch, incident.id, rules)
+    batch.note(incident.id, "created", source=event.source, fingerprint=event.fingerprint)
     firing = first_firing(policy, now)
     if firing is not None:
         session.add(Timer(incident_id=incident.id, kind="escalate", position=firing.position,
                           due_at=firing.due_at, status="pending"))
-    result.created.append(incident.id)
+    batch.result.created.append(incident.id)
     return incident
 
 
-async def _resolve_alert(session: AsyncSession, alert: Alert, event: AlertEvent, rules: ServiceRules,
-                         now: datetime, result: IngestResult) -> None:
+async def _resolve_alert(batch: _Batch, alert: Alert, event: AlertEvent, rules: ServiceRules) -> None:
+    session, now, result = batch.session, batch.now, batch.result
     alert.status, alert.open_fingerprint = AlertStatus.RESOLVED.value, None
     alert.ends_at, alert.updated_at = event.ends_at or now, now
     if rules.flapping is not None:
         alert.changes = [*(alert.changes or [now.isoformat()])[-MAX_CHANGES + 1:], now.isoformat()]
-    await session.flush()
     if alert.incident_id is None:  # a muted alert: no incident to tell
         return
-    add_timeline(session, alert.incident_id, "alert_resolved", now, fingerprint=alert.fingerprint)
+    batch.note(alert.incident_id, "alert_resolved", fingerprint=alert.fingerprint)
+    await batch.write()  # the count below must see the alerts this request opened
     still_firing = await session.scalar(select(func.count()).select_from(Alert).where(
         Alert.incident_id == alert.incident_id, Alert.status == AlertStatus.FIRING.value))
     incident = await session.get(Incident, alert.incident_id)
@@ -193,23 +291,24 @@ async def _resolve_alert(session: AsyncSession, alert: Alert, event: AlertEvent,
         return
     if not should_resolve(int(still_firing or 0), rules.auto_resolve):
         return
+    if incident.open_group_key is not None:
+        batch.incidents[(incident.service_id, incident.open_group_key)] = None
     incident.status, incident.open_group_key, incident.resolved_at = IncidentStatus.RESOLVED.value, None, now
-    add_timeline(session, incident.id, "resolved", now, reason="all alerts resolved")
+    batch.note(incident.id, "resolved", reason="all alerts resolved")
     await cancel_timers(session, incident.id, kinds=None)
-    enqueue_update(session, incident.id, now)
+    batch.touch(incident.id)
     result.resolved.append(incident.id)
 
 
-async def _raise_incident_severity(session: AsyncSession, incident_id: int, severity: Severity,
-                                   now: datetime) -> None:
-    incident = await session.get(Incident, incident_id)
+async def _raise_incident_severity(batch: _Batch, incident_id: int, severity: Severity) -> None:
+    incident = await batch.session.get(Incident, incident_id)
     if incident is None:
         return
     raised = higher_severity(Severity(incident.severity), severity)
     if raised.value != incident.severity:
         incident.severity = raised.value
-        add_timeline(session, incident_id, "severity_raised", now, severity=raised.value)
-        enqueue_update(session, incident_id, now)
+        batch.note(incident_id, "severity_raised", severity=raised.value)
+        batch.touch(incident_id)
 
 
 async def _flapping(session: AsyncSession, service_id: str, event: AlertEvent, rules: ServiceRules, now: datetime,
@@ -232,11 +331,13 @@ def _was_flapping(changes: list[str], rules: ServiceRules, now: datetime) -> boo
                                                       rules.flapping)
 
 
-async def _arm_auto_resolve(session: AsyncSession, incident_id: int, rules: ServiceRules, now: datetime) -> None:
+async def _arm_auto_resolve(batch: _Batch, incident_id: int, rules: ServiceRules) -> None:
     """(Re)arm the incident's auto-resolve timer: `auto_resolve.after` past its latest firing alert."""
+    session, now = batch.session, batch.now
     due = timeout_due(now, rules.auto_resolve)
-    if due is None:
+    if due is None or incident_id in batch.armed:
         return
+    batch.armed.add(incident_id)
     timer = await session.scalar(select(Timer).where(Timer.incident_id == incident_id, Timer.kind == "auto_resolve",
                                                      Timer.status == "pending"))
     if timer is None:
@@ -245,17 +346,17 @@ async def _arm_auto_resolve(session: AsyncSession, incident_id: int, rules: Serv
         timer.due_at = due
 
 
-def _storm_warnings(session: AsyncSession, directory: Directory, incident: Incident, thresholds: Sequence[int],
-                    now: datetime) -> None:
+def _storm_warnings(batch: _Batch, incident: Incident, thresholds: Sequence[int]) -> None:
     """A timeline entry and one warning message per threshold crossed, to the channels of the service's policy
     (each once: the outbox deduplicates by incident and threshold)."""
     if not thresholds:
         return
+    session, directory, now = batch.session, batch.directory, batch.now
     t = Translator(directory.locale)
     policy = directory.policies.get(directory.services[incident.service_id].escalation_policy)
     channel_ids = dict.fromkeys(via for step in (policy.steps if policy else []) for via in step.via if via != "dm")
     for threshold in thresholds:
-        add_timeline(session, incident.id, "storm_warning", now, alerts=threshold)
+        batch.note(incident.id, "storm_warning", alerts=threshold)
         text = t("storm.warning", number=incident.id, title=incident.title, count=threshold)
         for channel_id in channel_ids:
             target = destinations.channel(directory, channel_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from typing import Any
 
@@ -12,8 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.bootstrap import Container
-from bot.config import INTEGRATION_KEY_PATTERN, IntegrationConfig
-from bot.db.tables import Integration
+from bot.config import IntegrationConfig
 from bot.pipeline import acknowledgement_targets, admit
 from bot.services.ingest import ingest_passages
 from core.sources import (
@@ -57,19 +55,11 @@ def hooks_router(container: Container) -> APIRouter:
         parser = PARSERS.get(source)
         if parser is None:
             return error(404, f"unknown source {source!r}; supported: {', '.join(sorted(PARSERS))}")
-        integration = None
-        if re.fullmatch(INTEGRATION_KEY_PATTERN, integration_key):  # anything else cannot be a key
-            async with container.db.transaction() as session:
-                integration = await session.get(Integration, integration_key)
-        if integration is None or integration.kind != source:
+        directory = await container.directory()  # the applied config, re-read every couple of seconds
+        found = directory.integration(integration_key)
+        if found is None or found[1].kind != source:
             return error(401, "unknown integration key for this source")
-        directory = await container.directory()
-        service = directory.services.get(integration.service_id)
-        if service is None:
-            return error(401, "the integration's service no longer exists")
-        integration_config = next((item for item in service.integrations if item.key == integration_key), None)
-        if integration_config is None:  # the config changed since this process last read it
-            return error(401, "unknown integration key for this source")
+        service, integration_config = found
         refused = await _over_limit(container, integration_config)
         if refused is not None:
             return refused
