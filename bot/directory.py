@@ -45,6 +45,7 @@ from core.schedule import (
     Unit,
     WeeklyWindow,
 )
+from core.stages.mute import Silence
 
 T = TypeVar("T")
 
@@ -69,6 +70,8 @@ class Directory:
     roles: list[str] = field(default_factory=list)
     # overrides made at run time (API, chat), per schedule, in creation order: they follow the config's own
     runtime_overrides: dict[str, tuple[Override, ...]] = field(default_factory=dict)
+    # quick silences made from incidents, per service (bot/services/silences.py)
+    runtime_silences: dict[str, tuple[Silence, ...]] = field(default_factory=dict)
     _built: dict[str, Schedule] = field(default_factory=dict, repr=False)
     _rules: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
@@ -154,7 +157,11 @@ async def load_directory(session: AsyncSession) -> Directory:
         "platforms": platforms, "calendars": by_kind.get("calendar", []),
         "enrichment_tables": by_kind.get("enrichment_table", []),
     })
-    return Directory.from_config(config, await _runtime_overrides(session))
+    from bot.services.silences import runtime_silences  # the service reads tables; imported late (cycle)
+
+    directory = Directory.from_config(config, await _runtime_overrides(session))
+    directory.runtime_silences = await runtime_silences(session)
+    return directory
 
 
 async def _runtime_overrides(session: AsyncSession) -> dict[str, list[Override]]:

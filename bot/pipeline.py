@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
@@ -125,9 +125,15 @@ def calendar_predicates(directory: Directory) -> dict[str, Callable[[date], bool
 
 
 def rules_of(directory: Directory, service_id: str) -> ServiceRules:
+    """The service's rules in this config snapshot, with the quick silences made from its incidents."""
     calendar_ids = {*calendar_days.BUILTIN, *directory.calendars}
-    return directory.rules(("service", service_id), lambda: service_rules(
-        directory.services[service_id], f"services[{service_id}]", directory.timezone, calendar_ids))
+
+    def build() -> ServiceRules:
+        rules = service_rules(directory.services[service_id], f"services[{service_id}]", directory.timezone,
+                              calendar_ids)
+        return replace(rules, silences=rules.silences + directory.runtime_silences.get(service_id, ()))
+
+    return directory.rules(("service", service_id), build)
 
 
 async def admit(db: Database, directory: Directory, service: ServiceConfig, integration: IntegrationConfig,

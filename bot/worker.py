@@ -13,6 +13,7 @@ from bot.directory import Directory
 from bot.services.dispatch import Dispatcher
 from bot.services.escalation import fire_due_timers, next_due
 from bot.services.reminders import send_due_reminders
+from bot.services.silences import delete_ended
 
 # reminders are due at whole minutes (advance_minutes is a multiple of 5, daily_at is HH:MM); a check every
 # 15 s sends them within 15 s of their time without recomputing schedules on every pass
@@ -43,6 +44,8 @@ class Worker:
         if time.monotonic() >= self._next_reminder_check:
             self._next_reminder_check = time.monotonic() + REMINDER_CHECK_SECONDS
             done += await send_due_reminders(self._db, directory, self._now())
+            async with self._db.transaction() as session:
+                await delete_ended(session, self._now())  # ended quick silences disappear by themselves
         done += await self._dispatcher.run_once(directory, self._now())
         return done
 

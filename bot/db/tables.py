@@ -110,6 +110,20 @@ class Alert(Base):
     flapping: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
+class QuickSilence(Base):
+    """A silence made from an incident (card or API): the incident's labels, from `starts_at` to `ends_at`."""
+
+    __tablename__ = "quick_silences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    preset: Mapped[str] = mapped_column(String(8))
+    labels: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
 class TimelineEntry(Base):
     __tablename__ = "timeline"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

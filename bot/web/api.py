@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from bot.apply import token_digest
 from bot.bootstrap import Container
-from bot.db.tables import Alert, ApiToken, Incident, TimelineEntry
+from bot.db.tables import Alert, ApiToken, Incident, QuickSilence, TimelineEntry
 from bot.directory import Directory
 from bot.services.incidents import act
 from bot.services.records import incident_view
+from bot.services.silences import SilenceRefused, active, end_silence, silence_incident
 from core.model import Action
 
 StatusName = Literal["triggered", "acknowledged", "resolved"]
@@ -69,6 +70,33 @@ class AlertOut(BaseModel):
 
 class AlertList(BaseModel):
     alerts: list[AlertOut]
+
+
+Preset = Literal["30m", "1h", "12h", "1d", "1w"]
+
+
+class SilenceIn(BaseModel):
+    preset: Preset = Field(description="how long: 30m, 1h, 12h, 1d or 1w from now")
+
+
+class SilenceOut(BaseModel):
+    id: int
+    service: str
+    incident_id: int | None
+    labels: dict[str, str] = Field(description="alerts of the service carrying all of these labels are silenced")
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+
+
+class SilenceList(BaseModel):
+    silences: list[SilenceOut]
+
+
+def _silence_out(row: QuickSilence) -> SilenceOut:
+    return SilenceOut(id=row.id, service=row.service_id, incident_id=row.incident_id,
+                      labels={str(k): str(v) for k, v in row.labels.items()}, starts_at=row.starts_at,
+                      ends_at=row.ends_at, created_by=row.created_by)
 
 
 class CommentIn(BaseModel):
@@ -188,5 +216,34 @@ def api_router(container: Container) -> APIRouter:
     async def comment(user: User, incident_id: IncidentId, body: CommentIn) -> ActionOut:
         """Add a comment to the timeline."""
         return await _act(incident_id, Action.COMMENT, user, comment=body.body)
+
+    @router.post("/incidents/{incident_id}/silence", response_model=SilenceOut, status_code=201, tags=["silences"])
+    async def silence(user: User, incident_id: IncidentId, body: SilenceIn) -> SilenceOut:
+        """Quick silence: new alerts of the incident's service that carry all of its labels are stored but
+        notify nobody, for the preset time. The incident itself is not changed."""
+        async with container.db.transaction() as session:
+            try:
+                row = await silence_incident(session, incident_id, body.preset, user, container.clock())
+            except SilenceRefused as problem:
+                raise HTTPException(409, str(problem)) from None
+            if row is None:
+                raise HTTPException(404, f"incident {incident_id} not found")
+            out = _silence_out(row)
+        container.forget_directory()  # this process applies it at once; the others within seconds
+        return out
+
+    @router.get("/silences", response_model=SilenceList, tags=["silences"])
+    async def list_silences(user: User) -> SilenceList:
+        """Quick silences in force now, ending soonest first."""
+        async with container.db.transaction() as session:
+            return SilenceList(silences=[_silence_out(row) for row in await active(session, container.clock())])
+
+    @router.delete("/silences/{silence_id}", status_code=204, tags=["silences"])
+    async def unsilence(user: User, silence_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> None:
+        """End a quick silence now."""
+        async with container.db.transaction() as session:
+            if not await end_silence(session, silence_id, user, container.clock()):
+                raise HTTPException(404, f"no quick silence {silence_id} in force")
+        container.forget_directory()
 
     return router
