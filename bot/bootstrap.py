@@ -24,6 +24,7 @@ from bot.directory import Directory, load_directory
 from bot.metrics import Metrics
 from bot.services.chat import ChatInbound
 from bot.services.dispatch import Dispatcher
+from bot.services.ingest import IngestQueue
 from bot.services.lookup import Lookups
 from bot.settings import Settings
 from bot.worker import Worker
@@ -51,6 +52,7 @@ class Container:
     worker: Worker
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     lookups: Lookups | None = None  # enrichment's CMDB lookups, sharing `http`
+    ingest_queue: IngestQueue | None = None  # group commit of concurrent ingest requests
     slack_app: AsyncApp | None = None
     slack_signing_secret: str | None = None
     _directory: Directory | None = None
@@ -103,7 +105,7 @@ async def build_container(settings: Settings, clock: Callable[[], datetime] = sy
     container = Container(settings=settings, db=db, clock=clock, link_key=link_key, metrics=metrics,
                           deduper=deduper, http=http, dispatcher=dispatcher, worker=None,  # type: ignore[arg-type]
                           rate_limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
-                          lookups=Lookups(http),
+                          lookups=Lookups(http), ingest_queue=IngestQueue(db),
                           _closers=closers)
     container.worker = Worker(db, dispatcher, container.directory, clock, settings.worker_poll_seconds)
     if slack_client is not None and signing_secret:

@@ -35,7 +35,7 @@ from bot.bootstrap import Container
 from bot.config import INTEGRATION_KEY_PATTERN
 from bot.db.tables import Integration
 from bot.pipeline import admit
-from bot.services.ingest import ingest, ingest_passages
+from bot.services.ingest import Submission, ingest, ingest_group
 from core.model import AlertEvent
 from core.sources import Parsed, PayloadError
 from core.sources.email import SOURCE, MailSettings, parse_mail
@@ -196,7 +196,10 @@ class MailIngest:
                 else:  # the pipeline of every source: enrichment, routing, drop, silences, inhibit rules
                     passages = await admit(self.container.db, directory, service, integration, events, now,
                                            self.container.lookups)
-                    result = await ingest_passages(self.container.db, directory, passages, now, source=SOURCE)
+                    submission = Submission(passages, now, source=SOURCE)
+                    queue = self.container.ingest_queue
+                    result = (await queue.submit(directory, submission) if queue is not None else
+                              (await ingest_group(self.container.db, directory, [submission]))[0])
             except Exception as problem:  # noqa: BLE001 - never 250 for a mail that is not stored
                 log.warning("mail ingest: storing a mail for service %s failed (%s); the sender will retry",
                             service_id, type(problem).__name__)

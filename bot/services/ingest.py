@@ -8,6 +8,7 @@ notifies nobody; if it fires again unmuted it joins its incident then, as a new 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -62,28 +63,91 @@ async def ingest_passages(db: Database, directory: Directory, passages: Sequence
     `acknowledged` holds (service, alert key) pairs whose incidents the monitoring tool acknowledged
     (PagerDuty's `acknowledge`): each open alert's incident is acknowledged by `source:<source>`; an unknown key
     is no error.
-
-    A request's open alerts and open incidents are read in one query each, and each touched incident's cards are
-    refreshed once per request: a batch of 100 alerts costs a handful of statements, not hundreds.
     """
+    return (await ingest_group(db, directory, [Submission(passages, now, acknowledged, source)]))[0]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One request's passages (and tool acknowledgements), received at `now`."""
+
+    passages: Sequence[Passage]
+    now: datetime
+    acknowledged: Sequence[tuple[str, str]] = ()
+    source: str = ""
+
+
+async def ingest_group(db: Database, directory: Directory, submissions: Sequence[Submission]) -> list[IngestResult]:
+    """Several requests' passages in one transaction, in the order given, as if each had its own: one commit for
+    all of them. Open alerts and open incidents are read in one query each, new rows are inserted a table at a
+    time, and each touched incident's cards are refreshed once: 100 alerts cost a handful of statements."""
     for attempt in range(MAX_ATTEMPTS):
         try:
             async with db.transaction() as session:
-                batch = _Batch(session, directory, now, IngestResult())
-                kept = [passage for passage in passages if not passage.stopped]
-                batch.result.dropped = len(passages) - len(kept)
-                await batch.prefetch(kept)
-                for passage in kept:
-                    await _ingest_one(batch, passage)
-                await batch.write()
-                for service_id, key in acknowledged:
-                    await _acknowledge(session, service_id, key, source, now, batch.result)
+                batch = _Batch(session, directory, submissions[0].now, IngestResult())
+                await batch.prefetch([passage for submission in submissions for passage in submission.passages
+                                      if not passage.stopped])
+                results = []
+                for submission in submissions:
+                    batch.now, batch.result = submission.now, IngestResult()
+                    kept = [passage for passage in submission.passages if not passage.stopped]
+                    batch.result.dropped = len(submission.passages) - len(kept)
+                    for passage in kept:
+                        await _ingest_one(batch, passage)
+                    await batch.write()
+                    for service_id, key in submission.acknowledged:
+                        await _acknowledge(session, service_id, key, submission.source, submission.now, batch.result)
+                    results.append(batch.result)
                 await batch.finish()
-                return batch.result
+                return results
         except IntegrityError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+class IngestQueue:
+    """Group commit for the webhooks and the mail listener: a request that arrives while a transaction is being
+    written waits for the next one, which takes every request waiting by then (up to `max_alerts` alerts). Each
+    request is still answered only after the commit that holds its alerts; a group that fails is written again
+    one request at a time, so one bad request fails alone."""
+
+    def __init__(self, db: Database, max_alerts: int = 2000) -> None:
+        self._db = db
+        self._max_alerts = max_alerts
+        self._waiting: list[tuple[Directory, Submission, asyncio.Future[IngestResult]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, directory: Directory, submission: Submission) -> IngestResult:
+        future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        self._waiting.append((directory, submission, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            group, alerts = [], 0
+            while self._waiting and (not group or alerts + len(self._waiting[0][1].passages) <= self._max_alerts):
+                item = self._waiting.pop(0)
+                group.append(item)
+                alerts += len(item[1].passages)
+            try:
+                results = await ingest_group(self._db, group[-1][0], [submission for _, submission, _ in group])
+            except Exception:  # noqa: BLE001 - isolate the request that fails; the others are written alone
+                for directory, submission, future in group:
+                    try:
+                        result = (await ingest_group(self._db, directory, [submission]))[0]
+                    except Exception as problem:  # noqa: BLE001 - handed to the request that sent it
+                        if not future.done():
+                            future.set_exception(problem)
+                    else:
+                        if not future.done():
+                            future.set_result(result)
+                continue
+            for (_, _, future), result in zip(group, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
 
 @dataclass

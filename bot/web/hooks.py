@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from bot.bootstrap import Container
 from bot.config import IntegrationConfig
 from bot.pipeline import acknowledgement_targets, admit
-from bot.services.ingest import ingest_passages
+from bot.services.ingest import Submission, ingest_group
 from core.sources import (
     Parser,
     PayloadError,
@@ -84,7 +84,11 @@ def hooks_router(container: Container) -> APIRouter:
         passages = await admit(container.db, directory, service, integration_config, parsed.events, now,
                                container.lookups)
         acknowledged = acknowledgement_targets(directory, service, integration_config, parsed.acknowledged)
-        result = await ingest_passages(container.db, directory, passages, now, acknowledged, source)
+        submission = Submission(passages, now, acknowledged, source)
+        if container.ingest_queue is not None:
+            result = await container.ingest_queue.submit(directory, submission)
+        else:
+            result = (await ingest_group(container.db, directory, [submission]))[0]
         for passage in passages:
             if passage.dropped_by is not None:
                 container.metrics.alerts_dropped.labels(passage.dropped_by).inc()
