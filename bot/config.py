@@ -311,6 +311,7 @@ class IntegrationConfig(Strict):
     rules: list[MailRuleConfig] | None = Field(default=None, max_length=50)
     rate_limit: RateLimitConfig | Literal["off"] = Field(default_factory=RateLimitConfig)
     # pipeline stages of the integration, read by core/stages (checked with their paths in config_checks)
+    title: str | None = Field(default=None, max_length=500)  # a template over the fields, like enrichment's
     enrich: list[Any] = Field(default_factory=list)
     route: dict[str, Any] | None = None
 

@@ -26,10 +26,20 @@ from bot.services.lookup import Lookups
 from core.conditions import ConditionError
 from core.grouping import Grouping, parse_grouping
 from core.model import AlertEvent, AlertStatus
+from core.sources.fields import title_text
 from core.stages import ActiveAlert, Context, Passage, Stage, run
 from core.stages.autoresolve import AutoResolve, parse_auto_resolve
 from core.stages.drop import DropRule, drop_stage, parse_drops
-from core.stages.enrich import Enrichment, MappingTable, enrich_stage, lookups_needed, parse_csv_table, parse_enrichment
+from core.stages.enrich import (
+    Enrichment,
+    MappingTable,
+    Template,
+    enrich_stage,
+    lookups_needed,
+    parse_csv_table,
+    parse_enrichment,
+    parse_template,
+)
 from core.stages.flapping import Flapping, parse_flapping
 from core.stages.mute import INHIBIT_HORIZON, Inhibit, Muter, Silence, parse_inhibits, parse_silences
 from core.stages.route import NO_ROUTING, Routing, parse_routing, route
@@ -45,6 +55,7 @@ class IntegrationRules:
     owner: str
     routing: Routing
     enrichment: Enrichment | None
+    title: Template | None = None  # the alert title, rendered after enrichment
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,8 @@ def integration_rules(integration: IntegrationConfig, owner: str, path: str,
                       tables: Mapping[str, MappingTable]) -> IntegrationRules:
     routing = NO_ROUTING if integration.route is None else parse_routing(integration.route, f"{path}.route")
     enrichment = parse_enrichment(integration.enrich, f"{path}.enrich", tables) if integration.enrich else None
-    return IntegrationRules(owner=owner, routing=routing, enrichment=enrichment)
+    title = None if integration.title is None else parse_template(integration.title, f"{path}.title")
+    return IntegrationRules(owner=owner, routing=routing, enrichment=enrichment, title=title)
 
 
 def mapping_tables(tables: Sequence[EnrichmentTableConfig], path: str = "enrichment_tables") -> dict[str, MappingTable]:
@@ -143,6 +155,8 @@ async def admit(db: Database, directory: Directory, service: ServiceConfig, inte
     calendars = directory.rules("calendars", lambda: calendar_predicates(directory))
     if rules.enrichment is not None:
         events = await _enriched(rules.enrichment, events, now, lookups)
+    if rules.title is not None:
+        events = [_titled(event, rules.title) for event in events]
     routed = [(event, route(event, rules.routing, service.id, directory.services)) for event in events]
     contexts: dict[str, Context] = {}
     passages = []
@@ -158,6 +172,15 @@ async def admit(db: Database, directory: Directory, service: ServiceConfig, inte
             passages.append(run(Passage(event, service_id), rules_of(directory, service_id).stages(),
                                 contexts[service_id]))
     return passages
+
+
+def _titled(event: AlertEvent, template: Template) -> AlertEvent:
+    """A firing event titled by the integration's template (a recovery keeps what the tool sent; an empty
+    rendering keeps the source's title)."""
+    if event.status is not AlertStatus.FIRING:
+        return event
+    title = title_text(template.render(event, event.labels))
+    return replace(event, title=title) if title else event
 
 
 async def _enriched(enrichment: Enrichment, events: Sequence[AlertEvent], now: datetime,

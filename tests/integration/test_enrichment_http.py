@@ -57,6 +57,7 @@ def _config(cmdb: str, table_file: Path) -> dict[str, Any]:
             {"delete": ["labels.secret"]},
         ],
         "route": {"cases": [{"if": [[{"key": "labels.team", "in": ["dba"]}]], "service": "db"}]},
+        "title": "[{labels.team}] {title} (rack {labels.location.rack})",
     })
     config["services"].append({"id": "db", "name": "Database", "escalation_policy": "default"})
     return config
@@ -83,6 +84,7 @@ async def test_enriched_labels_are_stored_and_route_the_alert(enriching: Harness
     assert alerts["db-1"]["labels"] == {"host": "db-1", "ip": "10.0.0.1", "team": "dba", "owner": "alice",
                                         "location.rack": "r-db-1"}
     assert alerts["db-1"]["service"] == "db"                     # routed by the team the table gave it
+    assert alerts["db-1"]["title"] == "[dba] disk full on db-1 (10.0.0.1) (rack r-db-1)"  # the title template
     assert (alerts["web-7"]["service"], alerts["web-7"]["labels"]["team"]) == ("payments", "web")
     # an unknown IP and a CMDB 404 set nothing, and the alert still goes through
     assert alerts["missing"]["labels"] == {"host": "missing", "ip": "10.9.9.9"}
@@ -101,3 +103,11 @@ def test_a_bad_enrichment_step_or_table_is_refused_with_its_path(cmdb: str, tmp_
     with pytest.raises(ConfigError) as caught:
         parse_config(yaml.safe_dump(config))
     assert any(error.startswith("enrichment_tables[0].csv_file: cannot read") for error in caught.value.errors)
+
+
+def test_a_bad_title_template_is_refused_with_its_path(cmdb: str, tmp_path: Path) -> None:
+    config = _config(cmdb, tmp_path / "owners.csv")
+    config["services"][0]["integrations"][1]["title"] = "{host}"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml.safe_dump(config))
+    assert any(error.startswith("services[0].integrations[1].title") for error in caught.value.errors)
