@@ -1,4 +1,4 @@
-"""alert pipeline state: muted alerts without an incident, flapping history, incident merge time and alert total
+"""alert pipeline state: muted alerts without an incident, flapping history, links, incident merge time and alert total
 
 Revision ID: 0004
 Revises: 0003
@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.alter_column('incident_id', existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column('muted_by', sa.String(length=160), nullable=True))
         batch.add_column(sa.Column('changes', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('links', sa.JSON(), nullable=True))
         batch.add_column(sa.Column('flapping', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.create_index('ix_alerts_service_fingerprint', ['service_id', 'fingerprint'])
     with op.batch_alter_table('incidents') as batch:
@@ -40,6 +41,7 @@ def downgrade() -> None:
     with op.batch_alter_table('alerts') as batch:
         batch.drop_index('ix_alerts_service_fingerprint')
         batch.drop_column('flapping')
+        batch.drop_column('links')
         batch.drop_column('changes')
         batch.drop_column('muted_by')
         batch.alter_column('incident_id', existing_type=sa.Integer(), nullable=False)

@@ -107,6 +107,7 @@ class Alert(Base):
     updated_at: Mapped[datetime]
     muted_by: Mapped[str | None] = mapped_column(String(160))  # "silence:<name>" / "inhibit:<name>"
     changes: Mapped[list[str] | None] = mapped_column(JSON)  # recent state changes (ISO times), for flapping
+    links: Mapped[list[str] | None] = mapped_column(JSON)  # the links the tool sent (graph, dashboard, runbook)
     flapping: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 

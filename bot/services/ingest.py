@@ -237,7 +237,7 @@ def _alert_values(row: Alert) -> dict[str, Any]:
 
 _ALERT_COLUMNS = ("incident_id", "service_id", "source", "fingerprint", "open_fingerprint", "status", "severity",
                   "title", "labels", "annotations", "starts_at", "ends_at", "received_at", "updated_at", "muted_by",
-                  "changes", "flapping")
+                  "changes", "flapping", "links")
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
@@ -259,6 +259,7 @@ async def _ingest_one(batch: _Batch, passage: Passage) -> None:
         return
     if alert is not None:
         alert.labels, alert.annotations, alert.updated_at = dict(event.labels), dict(event.annotations), now
+        alert.links = list(event.links) or alert.links
         alert.severity = higher_severity(Severity(alert.severity), event.severity).value
         if alert.incident_id is not None:
             await _raise_incident_severity(batch, alert.incident_id, event.severity)
@@ -280,7 +281,7 @@ async def _ingest_one(batch: _Batch, passage: Passage) -> None:
                 status=AlertStatus.FIRING.value, severity=event.severity.value, title=event.title,
                 labels=dict(event.labels), annotations=dict(event.annotations),
                 starts_at=event.starts_at, ends_at=None, received_at=now, updated_at=now,
-                muted_by=muted_by, changes=changes, flapping=flapping)
+                muted_by=muted_by, changes=changes, flapping=flapping, links=list(event.links) or None)
     batch.add_alert(row)
     if incident is not None and flapping and changes and not _was_flapping(changes[:-1], rules, now):
         batch.note(incident.id, "alert_flapping", fingerprint=event.fingerprint, changes=len(changes))

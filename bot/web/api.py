@@ -63,6 +63,7 @@ class AlertOut(BaseModel):
     labels: dict[str, str]
     incident_id: int | None = Field(description="None while the alert is muted")
     muted_by: str | None = Field(description="silence:<name> or inhibit:<name>: stored, never notified")
+    links: list[str] = Field(description="links the monitoring tool sent (graph, dashboard, runbook)")
     starts_at: datetime
     ends_at: datetime | None
     received_at: datetime
@@ -173,7 +174,8 @@ def api_router(container: Container) -> APIRouter:
         return AlertList(alerts=[AlertOut(
             id=row.id, service=row.service_id, source=row.source, key=row.fingerprint, status=row.status,
             severity=row.severity, title=row.title, labels={str(k): str(v) for k, v in row.labels.items()},
-            incident_id=row.incident_id, muted_by=row.muted_by, starts_at=row.starts_at, ends_at=row.ends_at,
+            incident_id=row.incident_id, muted_by=row.muted_by, links=list(row.links or []),
+            starts_at=row.starts_at, ends_at=row.ends_at,
             received_at=row.received_at) for row in rows])
 
     @router.get("/incidents/{incident_id}", response_model=IncidentDetail)

@@ -105,3 +105,9 @@ async def test_odd_integration_keys_are_401(harness: Harness) -> None:
     for key in ("%00", "k" * 5000, "%E2%98%83", "a%2Fb"):
         response = await harness.client.post(f"/hooks/alertmanager/{key}", json=payload)
         assert response.status_code in (401, 404), (key, response.status_code)
+
+
+async def test_the_links_a_tool_sends_are_kept(harness: Harness) -> None:
+    await harness.post_alerts([alert(fingerprint="linked")])
+    [stored] = (await harness.api("GET", "/alerts")).json()["alerts"]
+    assert stored["links"] == ["http://prometheus.local/graph"]
