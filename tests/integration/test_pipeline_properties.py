@@ -53,10 +53,11 @@ def _body(event: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _run(config: dict[str, Any], scenario: Any) -> Any:
+    result = None
     with tempfile.TemporaryDirectory() as folder:
         async for harness in start_harness(sqlite_url(Path(folder)), config, FakeClock()):
-            return await scenario(harness)
-    return None
+            result = await scenario(harness)  # no return in the loop: the harness must close its database
+    return result
 
 
 async def _alerts(harness: Harness) -> list[dict[str, Any]]:
