@@ -59,9 +59,11 @@ def _pipeline(config: Config) -> list[str]:
         tables = {}
     services = {service.id for service in config.services}
     calendar_ids = {*BUILTIN, *(calendar.id for calendar in config.calendars)}
+    # a wrong account zone is reported once, at `timezone`; the rules are read in UTC meanwhile
+    zone = config.timezone if not _zone("timezone", config.timezone) else "UTC"
     for i, service in enumerate(config.services):
         try:
-            service_rules(service, f"services[{i}]", config.timezone, calendar_ids)
+            service_rules(service, f"services[{i}]", zone, calendar_ids)
         except ValueError as error:
             problems.append(str(error))
         for j, integration in enumerate(service.integrations):

@@ -7,10 +7,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cards.i18n import Translator
-from cards.model import Button, Card, Field
+from cards.model import Button, Card, Field, Menu, Option
+from core.links import silence_action
 from core.model import IncidentStatus, IncidentView
+from core.stages.mute import QUICK_PRESETS
 
 MAX_LABELS_SHOWN = 20
+MAX_LABELS_LINE = 1000
+SILENCE_ACTION = "silence"
+LINK_SILENCE_PRESET = "1h"  # a robot card cannot hold a menu: it offers this one quick silence as a link
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
 
 
@@ -21,7 +26,10 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 def incident_card(view: IncidentView, t: Translator, timezone: str,
                   links: Mapping[str, str] | None = None) -> Card:
-    """The incident card; with `links` (action → URL) buttons become one-click links for robots."""
+    """The incident card; with `links` (action → URL) buttons become one-click links for robots.
+
+    An open incident with labels can be quick-silenced: app platforms get a menu of every preset, robots one
+    link, `silence:1h`, when `links` holds it."""
     severity = t(f"severity.{view.severity.value}")
     fields: tuple[Field, ...] = (
         Field(t("card.field.severity"), severity),
@@ -42,9 +50,27 @@ def incident_card(view: IncidentView, t: Translator, timezone: str,
         fields=fields,
         labels=labels,
         labels_heading=t("card.field.labels"),
-        buttons=_buttons(view.status, t, links),
+        buttons=_buttons(view.status, t, links) + _silence_link(view, t, links),
         fallback=t("card.fallback", severity=severity, title=title, status=t(f"status.{view.status.value}")),
+        menus=_silence_menu(view, t) if links is None else (),
     )
+
+
+def silence_offered(view: IncidentView) -> bool:
+    """An open incident with labels: a quick silence of an incident without labels would hold every alert of
+    its service, and one of a resolved incident is no longer what the card is for."""
+    return view.status is not IncidentStatus.RESOLVED and bool(view.labels)
+
+
+def labels_line(labels: Mapping[str, str]) -> str:
+    """Labels on one line, sorted, `alertname=DiskFull, host=db-1`, clipped for answers and pages."""
+    text = ", ".join(f"{name}={value}" for name, value in sorted(labels.items()))
+    return text if len(text) <= MAX_LABELS_LINE else text[: MAX_LABELS_LINE - 1] + "…"
+
+
+def silence_duration(preset: str, t: Translator) -> str:
+    """A quick silence preset as people read it: `1h` → "1 hour"."""
+    return t(f"silence.preset.{preset}")
 
 
 def status_line(view: IncidentView, t: Translator, timezone: str) -> str:
@@ -86,3 +112,19 @@ def _buttons(status: IncidentStatus, t: Translator, links: Mapping[str, str] | N
         for action, style in wanted
         if links is None or action in links
     )
+
+
+def _silence_menu(view: IncidentView, t: Translator) -> tuple[Menu, ...]:
+    if not silence_offered(view):
+        return ()
+    options = tuple(Option(value=preset, label=silence_duration(preset, t)) for preset in QUICK_PRESETS)
+    return (Menu(action=SILENCE_ACTION, placeholder=t("card.silence.placeholder"), options=options),)
+
+
+def _silence_link(view: IncidentView, t: Translator, links: Mapping[str, str] | None) -> tuple[Button, ...]:
+    action = silence_action(LINK_SILENCE_PRESET)
+    url = links.get(action) if links is not None else None
+    if url is None or not silence_offered(view):
+        return ()
+    return (Button(action=action, label=t("button.silence", duration=silence_duration(LINK_SILENCE_PRESET, t)),
+                   url=url),)

@@ -18,6 +18,23 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Option:
+    value: str  # what the platform sends back when it is chosen, e.g. the preset "1h"
+    label: str
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A card control that offers a choice (Slack: a select menu); choosing an option is the `action`.
+
+    Only app platforms that call back can show one; robot cards get link buttons instead."""
+
+    action: str  # silence
+    placeholder: str  # what the closed menu says, "Silence…"
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
 class Field:
     label: str
     value: str
@@ -35,3 +52,4 @@ class Card:
     labels_heading: str
     buttons: tuple[Button, ...]
     fallback: str  # one line for notifications and clients that cannot show cards
+    menus: tuple[Menu, ...] = ()

@@ -1,7 +1,9 @@
 """Signed one-click action links for webhook-only robots: `GET /a/{token}` confirms, `POST` acts.
 
 A token names one action on one incident, carries its expiry and a unique id (so the store can make it
-work once), and is signed with HMAC-SHA256 over its payload.
+work once), and is signed with HMAC-SHA256 over its payload. The action is `ack`, `resolve`, or
+`silence:<preset>` (a quick silence of the incident's labels, e.g. `silence:1h`); tokens issued before
+silence links existed read back unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 DEFAULT_TTL = timedelta(hours=24)
+SILENCE_PREFIX = "silence:"
 
 
 class InvalidLink(ValueError):
@@ -32,6 +35,16 @@ class LinkClaim:
     expires_at: int  # unix seconds
     jti: str
     channel: str = ""  # where the link was posted, for the timeline
+
+
+def silence_action(preset: str) -> str:
+    """The link action that quick-silences an incident for `preset` (`1h` → `silence:1h`)."""
+    return f"{SILENCE_PREFIX}{preset}"
+
+
+def silence_preset(action: str) -> str | None:
+    """The preset of a `silence:<preset>` action; None for any other action."""
+    return action.removeprefix(SILENCE_PREFIX) if action.startswith(SILENCE_PREFIX) else None
 
 
 def issue_link(key: bytes, action: str, incident_id: int, now: datetime, channel: str = "",

@@ -95,10 +95,11 @@ class InboundAction:
 
     platform: str
     account: str  # the platform's user id (Slack U…), bound to a Dutybot user in the config
-    action: str  # ack | resolve | comment
+    action: str  # ack | resolve | comment | silence
     incident_id: int
     text: str | None = None  # the comment, once the form was submitted
     channel: str | None = None
+    option: str | None = None  # what was chosen from a card menu: the preset of a silence (30m, 1h, …)
 
 
 @dataclass(frozen=True)

@@ -190,9 +190,11 @@ async def start_harness(db_url: str, raw_config: dict[str, Any], clock: FakeCloc
     await db.close()
     container = await build_container(Settings(database_url=db_url), clock=clock, redis=redis)
     transport = httpx.ASGITransport(app=create_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://dutybot.test") as client:
-        yield Harness(container=container, client=client, clock=clock, db_url=db_url)
-    await container.close()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://dutybot.test") as client:
+            yield Harness(container=container, client=client, clock=clock, db_url=db_url)
+    finally:  # also when the caller leaves its `async for` early
+        await container.close()
 
 
 def alert(name: str = "HighCPU", status: str = "firing", fingerprint: str = "fp-1", cluster: str = "prod",
@@ -223,6 +225,25 @@ def slack_action_form(user: str, action: str, incident_id: int, response_url: st
                "message": {"ts": "1700000000.000100", "text": "card"},
                "actions": [{"type": "button", "action_id": action, "block_id": f"incident:{incident_id}",
                             "value": str(incident_id), "action_ts": "1700000001.0"}]}
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def slack_select_form(user: str, action: str, incident_id: int, value: str, response_url: str,
+                      label: str = "1 hour", trigger_id: str = "trigger-1") -> bytes:
+    """A choice from a card's select menu (`static_select`) as Slack posts it: form-encoded `payload=<json>`
+    whose action carries the chosen option (its `value` as the card rendered it) instead of a button value."""
+    import json
+    from urllib.parse import urlencode
+
+    option = {"text": {"type": "plain_text", "text": label, "emoji": True}, "value": value}
+    payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+               "team": {"id": "T1"}, "api_app_id": "A1", "trigger_id": trigger_id, "response_url": response_url,
+               "channel": {"id": "CSRE", "name": "sre"},
+               "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "CSRE"},
+               "message": {"ts": "1700000000.000100", "text": "card"},
+               "actions": [{"type": "static_select", "action_id": action, "block_id": f"incident:{incident_id}",
+                            "selected_option": option, "placeholder": {"type": "plain_text", "text": "Silence…"},
+                            "action_ts": "1700000001.0"}]}
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 

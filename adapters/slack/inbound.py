@@ -27,6 +27,7 @@ from adapters.slack.render import (
     OVERRIDE_CALLBACK,
     command_answer,
     comment_modal,
+    escape_mrkdwn,
     override_modal,
 )
 from core.ports import ActionReply, InboundHandler, RawRequest, RawResponse
@@ -55,7 +56,8 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
                                      form["cancel"])
                 await client.views_open(trigger_id=body["trigger_id"], view=view)
             elif reply.text and body.get("response_url"):
-                await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+                # answers to clicks carry no markup of ours but may quote alert labels: shown as written
+                await respond(text=escape_mrkdwn(reply.text), response_type="ephemeral", replace_original=False)
         except (SlackApiError, ClientError, TimeoutError) as error:
             # the click itself was handled; only the private answer could not be shown
             log.warning("slack answer to a click failed: %s", type(error).__name__)

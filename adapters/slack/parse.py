@@ -7,25 +7,47 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT
+from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT, OPTION_SEPARATOR
 from core.ports import InboundAction, InboundCommand, InboundOverride
 
-CARD_ACTIONS = ("ack", "resolve", "comment")
+CARD_BUTTONS = ("ack", "resolve", "comment")
+CARD_MENUS = ("silence",)  # select menus: the option chosen is "<incident id>:<choice>"
+CARD_ACTIONS = CARD_BUTTONS + CARD_MENUS
 MAX_INCIDENT_ID = 2**31 - 1  # the database's integer
+MAX_CHOICE = 16  # longer than any menu option we offer (silence presets are 30m … 1w)
 
 
 def block_action(body: Mapping[str, Any]) -> InboundAction | None:
-    """The first card button of a `block_actions` payload, or None when it is not one of ours."""
+    """The first card button or menu choice of a `block_actions` payload, or None when it is not one of ours."""
     actions = body.get("actions") or []
-    if not actions:
+    if not actions or not isinstance(actions[0], Mapping):
         return None
     action = actions[0]
-    incident_id = _incident_id(action.get("value"))
-    if action.get("action_id") not in CARD_ACTIONS or incident_id is None:
+    action_id = action.get("action_id")
+    option: str | None = None
+    if action_id in CARD_BUTTONS:
+        incident_id = _incident_id(action.get("value"))
+    elif action_id in CARD_MENUS:
+        incident_id, option = _chosen(action.get("selected_option"))
+    else:
+        return None
+    if incident_id is None:
         return None
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")),
-                         action=str(action["action_id"]), incident_id=incident_id, channel=channel)
+                         action=str(action_id), incident_id=incident_id, channel=channel, option=option)
+
+
+def _chosen(selected: Any) -> tuple[int | None, str | None]:
+    """A menu option's "<incident id>:<choice>" value (static_select and overflow send the same shape)."""
+    value = selected.get("value") if isinstance(selected, Mapping) else None
+    if not isinstance(value, str):
+        return None, None
+    incident, separator, choice = value.partition(OPTION_SEPARATOR)
+    if not separator or not 0 < len(choice) <= MAX_CHOICE:
+        return None, None
+    incident_id = _incident_id(incident)
+    return (incident_id, choice) if incident_id is not None else (None, None)
 
 
 def comment_submission(body: Mapping[str, Any]) -> InboundAction | None:

@@ -12,38 +12,44 @@ from adapters.slack.config import (
     MAX_FIELDS,
     MAX_HEADER_TEXT,
     MAX_MODAL_TITLE,
+    MAX_OPTION_TEXT,
+    MAX_OPTION_VALUE,
+    MAX_OPTIONS,
+    MAX_PLACEHOLDER_TEXT,
     MAX_SECTION_TEXT,
 )
-from cards.model import Card
+from cards.model import Card, Menu
 
 SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
 COMMENT_CALLBACK = "comment_modal"
 COMMENT_BLOCK = "comment"
 COMMENT_INPUT = "text"
+OPTION_SEPARATOR = ":"  # a menu option's value is "<incident id>:<choice>", e.g. "7:1h"
 
 
 def card_blocks(card: Card) -> list[dict[str, Any]]:
-    """The incident card: header, status, fields, labels, and the action buttons."""
+    """The incident card: header, status, fields, labels, and the action buttons and menus (select menus)."""
     header = card.title[:MAX_HEADER_TEXT]
     emoji = SEVERITY_EMOJI[card.severity.value]
     fields = [{"type": "mrkdwn",
-               "text": _clip(f"*{_escape(field.label)}*\n{_escape(field.value)}", MAX_FIELD_TEXT)}
+               "text": _clip(f"*{escape_mrkdwn(field.label)}*\n{escape_mrkdwn(field.value)}", MAX_FIELD_TEXT)}
               for field in card.fields][:MAX_FIELDS]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
         {"type": "section", "block_id": "status",
-         "text": {"type": "mrkdwn", "text": _clip(f"{emoji} *{_escape(card.status_line)}*", MAX_SECTION_TEXT)}},
+         "text": {"type": "mrkdwn",
+                  "text": _clip(f"{emoji} *{escape_mrkdwn(card.status_line)}*", MAX_SECTION_TEXT)}},
         {"type": "section", "block_id": "fields", "fields": fields},
     ]
     if card.labels:
-        label_text = "\n".join(f"`{_escape(key)}` = `{_escape(value)}`" for key, value in card.labels)
+        label_text = "\n".join(f"`{escape_mrkdwn(key)}` = `{escape_mrkdwn(value)}`" for key, value in card.labels)
         blocks.append({"type": "section", "block_id": "labels",
                        "text": {"type": "mrkdwn", "text": _clip(f"*{card.labels_heading}*\n{label_text}",
                                                                 MAX_SECTION_TEXT)}})
-    if card.buttons:
-        blocks.append({"type": "actions", "block_id": f"incident:{card.incident_id}",
-                       "elements": [_button(card, button.action, button.label, button.style, button.url)
-                                    for button in card.buttons]})
+    elements = [_button(card, button.action, button.label, button.style, button.url) for button in card.buttons]
+    elements += [_menu(card, menu) for menu in card.menus]
+    if elements:
+        blocks.append({"type": "actions", "block_id": f"incident:{card.incident_id}", "elements": elements})
     return blocks
 
 
@@ -55,6 +61,15 @@ def _button(card: Card, action: str, label: str, style: str, url: str | None) ->
     if url:
         element["url"] = url
     return element
+
+
+def _menu(card: Card, menu: Menu) -> dict[str, Any]:
+    """A static_select: it shows its placeholder ("Silence…") and sends the chosen option, incident id first."""
+    options = [{"text": {"type": "plain_text", "text": option.label[:MAX_OPTION_TEXT], "emoji": True},
+                "value": f"{card.incident_id}{OPTION_SEPARATOR}{option.value}"[:MAX_OPTION_VALUE]}
+               for option in menu.options][:MAX_OPTIONS]
+    return {"type": "static_select", "action_id": menu.action, "options": options,
+            "placeholder": {"type": "plain_text", "text": menu.placeholder[:MAX_PLACEHOLDER_TEXT], "emoji": True}}
 
 
 def comment_modal(incident_id: int, title: str, label: str, submit: str, cancel: str) -> dict[str, Any]:
@@ -72,7 +87,7 @@ def comment_modal(incident_id: int, title: str, label: str, submit: str, cancel:
     }
 
 
-def _escape(text: str) -> str:
+def escape_mrkdwn(text: str) -> str:
     """Slack mrkdwn needs &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -94,8 +109,6 @@ def command_answer(text: str, buttons: Sequence[tuple[str, str]]) -> list[dict[s
             {"type": "button", "action_id": f"{COMMAND_BUTTON_PREFIX}{command}", "value": command,
              "text": {"type": "plain_text", "text": label[:MAX_BUTTON_TEXT]}} for command, label in buttons]})
     return blocks
-MAX_OPTIONS = 100
-MAX_OPTION_TEXT = 75
 
 
 def override_modal(form: Mapping[str, str], schedules: Sequence[tuple[str, str]]) -> dict[str, Any]:

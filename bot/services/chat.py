@@ -10,11 +10,14 @@ from bot.db.database import Database
 from bot.directory import Directory
 from bot.services.chat_overrides import create_from_chat, override_form, parse_command
 from bot.services.incidents import act
-from cards.build import local_time
+from bot.services.records import enqueue_update
+from bot.services.silences import SilenceRefused, silence_incident
+from cards.build import SILENCE_ACTION, labels_line, local_time, silence_duration
 from cards.i18n import Translator
 from core.model import Action
 from core.ports import ActionReply, InboundAction, InboundCommand, InboundOverride
 from core.schedule import next_change, on_call
+from core.stages.mute import QUICK_PRESETS
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class ChatInbound:
         if action.action == "comment" and action.text is None:
             return ActionReply(form={"title": t("modal.comment.title"), "label": t("modal.comment.label"),
                                      "submit": t("modal.comment.submit"), "cancel": t("modal.comment.cancel")})
+        if action.action == SILENCE_ACTION:
+            return await self._silence(action, user.id, directory, t)
         async with self._db.transaction() as session:
             result = await act(session, action.incident_id, Action(action.action), user.id, self._now(),
                                comment=action.text, via=action.platform)
@@ -61,6 +66,31 @@ class ChatInbound:
             return ActionReply(text=t("chat.unchanged", number=action.incident_id,
                                       status=t(f"status.{result.status.value}")))
         return ActionReply()
+
+    async def _silence(self, action: InboundAction, user_id: str, directory: Directory,
+                       t: Translator) -> ActionReply:
+        """Quick-silence the incident's labels for the chosen preset, as the person who chose it."""
+        preset = action.option or ""
+        if preset not in QUICK_PRESETS:
+            return ActionReply(text=t("chat.silence.bad_preset", preset=preset, presets=", ".join(QUICK_PRESETS)),
+                               ok=False)
+        now = self._now()
+        try:
+            async with self._db.transaction() as session:
+                row = await silence_incident(session, action.incident_id, preset, user_id, now, via=action.platform)
+                if row is None:
+                    return ActionReply(text=t("chat.incident_missing", number=action.incident_id), ok=False)
+                until, service_id, labels = row.ends_at, row.service_id, dict(row.labels)
+                enqueue_update(session, action.incident_id, now)  # every copy of the card shows its menu afresh
+        except SilenceRefused:  # the preset is known, so the incident has no labels
+            return ActionReply(text=t("chat.silence.no_labels", number=action.incident_id), ok=False)
+        self._forget()  # this process applies the silence at once; the others within seconds
+        self._on_change()
+        service = directory.services.get(service_id)
+        return ActionReply(text=t("chat.silenced", duration=silence_duration(preset, t),
+                                  until=local_time(until, directory.timezone),
+                                  service=(service.name or service.id) if service else service_id,
+                                  labels=labels_line(labels), number=action.incident_id))
 
     async def on_command(self, command: InboundCommand) -> ActionReply:
         """`/oncall`: who is on call now (for the schedules linked to this channel, or all);

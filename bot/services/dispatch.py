@@ -23,11 +23,11 @@ from bot.db.database import Database
 from bot.db.tables import CardMessage, Incident, OutboxMessage
 from bot.directory import Directory
 from bot.services.records import add_timeline, incident_view
-from cards.build import incident_card
+from cards.build import LINK_SILENCE_PRESET, incident_card, silence_offered
 from cards.i18n import Translator
 from cards.model import Card
-from core.links import issue_link
-from core.model import IncidentStatus
+from core.links import issue_link, silence_action
+from core.model import IncidentStatus, IncidentView
 from core.ports import Destination, MessageRef, PermanentSendError, RetryableSendError, SendError
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class Dispatcher:
         links = None
         if destination.platform != "slack":
             links = {action: self._link(directory, action, incident_id, destination, now)
-                     for action in _link_actions(view.status)}
+                     for action in _link_actions(view)}
         return incident_card(view, translator, directory.timezone, links=links)
 
     def _link(self, directory: Directory, action: str, incident_id: int, destination: Destination,
@@ -214,11 +214,12 @@ def retry_delay(attempts: int, error: SendError) -> float:
     return max(jittered, retry_after)
 
 
-def _link_actions(status: IncidentStatus) -> tuple[str, ...]:
-    if status is IncidentStatus.TRIGGERED:
-        return ("ack", "resolve")
-    if status is IncidentStatus.ACKNOWLEDGED:
-        return ("resolve",)
+def _link_actions(view: IncidentView) -> tuple[str, ...]:
+    silence = (silence_action(LINK_SILENCE_PRESET),) if silence_offered(view) else ()
+    if view.status is IncidentStatus.TRIGGERED:
+        return ("ack", "resolve", *silence)
+    if view.status is IncidentStatus.ACKNOWLEDGED:
+        return ("resolve", *silence)
     return ()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 KNOWN_BLOCK_TYPES = frozenset({"section", "actions", "context", "header", "divider", "input", "image"})
+MENU_OPTION_LIMITS = {"static_select": 100, "overflow": 5}  # most options each menu element may hold
 
 
 class _BlockChecker:
@@ -68,6 +69,21 @@ class _BlockChecker:
             self._text(el.get("text"), f"{path}/text", 75, plain=True)
             self._str(el.get("value"), f"{path}/value", 2000)
             self._str(el.get("url"), f"{path}/url", 3000)
+        elif el["type"] in MENU_OPTION_LIMITS:
+            if "placeholder" in el:
+                self._text(el["placeholder"], f"{path}/placeholder", 150, plain=True)
+            if el["type"] == "overflow" or "option_groups" not in el:
+                for i, option in enumerate(self._list(el.get("options"), f"{path}/options",
+                                                      MENU_OPTION_LIMITS[el["type"]])):
+                    self._option(option, f"{path}/options/{i}")
+
+    def _option(self, option: Any, path: str) -> None:
+        """An option object: plain_text text of at most 75 characters, a value of at most 150."""
+        if not isinstance(option, dict):
+            self.err(path, "must be an option object")
+            return
+        self._text(option.get("text"), f"{path}/text", 75, plain=True)
+        self._str(option.get("value"), f"{path}/value", 150, required=True)
 
     def _block(self, block: Any, path: str) -> None:
         if not isinstance(block, dict) or block.get("type") not in KNOWN_BLOCK_TYPES:

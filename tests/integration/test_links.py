@@ -22,7 +22,7 @@ async def _status(harness: Harness) -> str:
 async def test_get_confirms_without_acting_then_post_acts_once(harness: Harness,
                                                               fake_robot: FakeDingTalkRobot) -> None:
     links = await _links(harness, fake_robot)
-    assert set(links) == {"Acknowledge", "Resolve"}
+    assert set(links) == {"Acknowledge", "Resolve", "Silence 1 hour"}  # silence: test_quick_silence_chat.py
     ack = links["Acknowledge"]
 
     for _ in range(2):  # chat apps prefetch links; a GET never acts
@@ -49,7 +49,7 @@ async def test_robot_gets_the_new_state_after_an_ack(harness: Harness, fake_robo
     assert len(fake_robot.messages) == 2
     update = fake_robot.messages[-1]["actionCard"]
     assert "Acknowledged by one-click link (ding-robot)" in update["text"]
-    assert [button["title"] for button in update["btns"]] == ["Resolve"]
+    assert [button["title"] for button in update["btns"]] == ["Resolve", "Silence 1 hour"]
 
 
 async def test_expired_link_is_410_and_changes_nothing(harness: Harness, fake_robot: FakeDingTalkRobot) -> None:

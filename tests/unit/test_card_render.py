@@ -21,10 +21,12 @@ from cards.build import incident_card
 from cards.i18n import Translator
 from cards.model import Card
 from core.model import IncidentStatus, IncidentView, Severity
+from tests.fakes._blockkit import validate_blocks
 
 GOLDEN = Path(__file__).parent / "golden"
 # Block Kit limits (platforms.md §1: slack_sdk/models/blocks and the Block Kit docs)
 MAX_BLOCKS, MAX_SECTION, MAX_FIELDS, MAX_FIELD, MAX_BUTTON, MAX_HEADER, MAX_ID = 50, 3000, 10, 2000, 75, 150, 255
+MAX_OPTIONS, MAX_PLACEHOLDER, MAX_OPTION_VALUE = 100, 150, 150  # static_select (slack_sdk block_elements.py)
 DINGTALK_MAX_BYTES = 20_000  # custom robot body (platforms.md §1)
 LINKS = {"ack": "https://dutybot.example.com/a/ack-token", "resolve": "https://dutybot.example.com/a/resolve-token"}
 
@@ -71,10 +73,24 @@ def block_kit_violations(blocks: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"{where}.fields: {len(fields)} fields")
             problems += [f"{where}.fields[{i}]" for i, field in enumerate(fields) if len(field["text"]) > MAX_FIELD]
         for element in block.get("elements", []):
+            if element["type"] == "static_select":
+                problems += menu_violations(element, where)
+                continue
             if not 0 < len(element["text"]["text"]) <= MAX_BUTTON:
                 problems.append(f"{where}: button text of {len(element['text']['text'])} characters")
             if len(element.get("action_id", "")) > MAX_ID or len(element.get("value", "")) > 2000:
                 problems.append(f"{where}: button id or value")
+    return problems + validate_blocks(blocks)  # and the fake Slack's checks, as chat.postMessage would see them
+
+
+def menu_violations(element: dict[str, Any], where: str) -> list[str]:
+    """A static_select: 1–100 options of text ≤ 75 and value ≤ 150, a placeholder ≤ 150 characters."""
+    problems = [] if 0 < len(element["options"]) <= MAX_OPTIONS else [f"{where}: {len(element['options'])} options"]
+    if not 0 < len(element["placeholder"]["text"]) <= MAX_PLACEHOLDER:
+        problems.append(f"{where}: placeholder of {len(element['placeholder']['text'])} characters")
+    for option in element["options"]:
+        if not 0 < len(option["text"]["text"]) <= MAX_BUTTON or not 0 < len(option["value"]) <= MAX_OPTION_VALUE:
+            problems.append(f"{where}: option {option['value']!r}")
     return problems
 
 
@@ -98,7 +114,8 @@ def test_slack_blocks_of_a_huge_incident_stay_within_block_kit_limits(locale: st
 
 def test_slack_buttons_carry_the_incident_and_action() -> None:
     (actions,) = [block for block in card_blocks(card()) if block["type"] == "actions"]
-    assert [(e["action_id"], e["value"], e["text"]["text"]) for e in actions["elements"]] == [
+    buttons = [element for element in actions["elements"] if element["type"] == "button"]
+    assert [(e["action_id"], e["value"], e["text"]["text"]) for e in buttons] == [
         ("ack", "7", "Acknowledge"), ("resolve", "7", "Resolve"), ("comment", "7", "Comment")]
     assert actions["block_id"] == "incident:7"
 
@@ -168,3 +185,46 @@ def test_dingtalk_sign_known_answer() -> None:
 @pytest.mark.parametrize(("secret", "timestamp"), [("SECother", 1599360473000), ("SECdemo", 1599360473001)])
 def test_dingtalk_sign_depends_on_secret_and_time(secret: str, timestamp: int) -> None:
     assert dingtalk_sign(secret, timestamp) != dingtalk_sign("SECdemo", 1599360473000)
+
+
+def test_slack_silence_menu_is_a_static_select_of_the_presets() -> None:
+    (actions,) = [block for block in card_blocks(card()) if block["type"] == "actions"]
+    menu = actions["elements"][-1]
+    assert (menu["type"], menu["action_id"], menu["placeholder"]["text"]) == ("static_select", "silence", "Silence…")
+    assert [(option["value"], option["text"]["text"]) for option in menu["options"]] == [
+        ("7:30m", "30 minutes"), ("7:1h", "1 hour"), ("7:12h", "12 hours"), ("7:1d", "1 day"), ("7:1w", "1 week")]
+    assert validate_blocks(card_blocks(card(locale="zh-CN"))) == []
+
+
+@pytest.mark.parametrize(("status", "menus"), [(IncidentStatus.TRIGGERED, 1), (IncidentStatus.ACKNOWLEDGED, 1),
+                                               (IncidentStatus.RESOLVED, 0)])
+def test_slack_silence_menu_only_on_open_incidents(status: IncidentStatus, menus: int) -> None:
+    blocks = card_blocks(card(replace(VIEW, status=status)))
+    selects = [element for block in blocks for element in block.get("elements", [])
+               if element["type"] == "static_select"]
+    assert len(selects) == menus
+
+
+@pytest.mark.parametrize(("element", "problem"), [
+    ({"type": "static_select", "action_id": "s", "options": []}, "/options"),
+    ({"type": "static_select", "action_id": "s", "options": [{"text": {"type": "plain_text", "text": "x" * 76},
+                                                              "value": "1"}]}, "/options/0/text/text"),
+    ({"type": "static_select", "action_id": "s", "options": [{"text": {"type": "plain_text", "text": "x"},
+                                                              "value": "v" * 151}]}, "/options/0/value"),
+    ({"type": "static_select", "action_id": "s", "placeholder": {"type": "mrkdwn", "text": "x"},
+      "options": [{"text": {"type": "plain_text", "text": "x"}, "value": "1"}]}, "/placeholder/type"),
+    ({"type": "overflow", "action_id": "o", "options": [{"text": {"type": "plain_text", "text": "x"},
+                                                         "value": str(i)} for i in range(6)]}, "/options"),
+])
+def test_the_fake_slack_refuses_menus_beyond_block_kit_limits(element: dict[str, Any], problem: str) -> None:
+    errors = validate_blocks([{"type": "actions", "elements": [element]}])
+    assert any(error.endswith(f"[json-pointer:/blocks/0/elements/0{problem}]") for error in errors), errors
+
+
+def test_dingtalk_message_with_a_silence_link() -> None:
+    links = {**LINKS, "silence:1h": "https://dutybot.example.com/a/silence-token"}
+    for locale, label in (("en", "Silence 1 hour"), ("zh-CN", "静默 1 小时")):
+        robot_card = card(locale=locale, links=links)
+        message = dingtalk_message(robot_card, title=robot_card.fallback)
+        assert message["actionCard"]["btns"][-1] == {"title": label, "actionURL": links["silence:1h"]}
+        assert len(message["actionCard"]["btns"]) == 3

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cards.build import MAX_LABELS_SHOWN, incident_card
+from cards.build import MAX_LABELS_LINE, MAX_LABELS_SHOWN, incident_card, labels_line
 from cards.i18n import Translator
 from cards.model import Button, Field
 from core.model import IncidentStatus, IncidentView, Severity
@@ -136,3 +136,50 @@ def test_unknown_locale_is_refused() -> None:
 def test_buttons_are_neutral_values() -> None:
     assert incident_card(RESOLVED_VIEW, Translator("en"), "UTC").buttons == (
         Button(action="comment", label="Comment", style="default", url=None),)
+
+
+SILENCE_LINKS = {**LINKS, "silence:1h": "https://dutybot.example.com/a/silence-token"}
+
+
+def menus(view: IncidentView, locale: str = "en", links: dict[str, str] | None = None) -> list[tuple]:
+    card = incident_card(view, Translator(locale), "Asia/Shanghai", links=links)
+    return [(menu.action, menu.placeholder, [(option.value, option.label) for option in menu.options])
+            for menu in card.menus]
+
+
+@pytest.mark.parametrize(("status", "locale", "expected"), [
+    (TRIGGERED, "en", [("silence", "Silence…", [("30m", "30 minutes"), ("1h", "1 hour"), ("12h", "12 hours"),
+                                               ("1d", "1 day"), ("1w", "1 week")])]),
+    (ACKNOWLEDGED, "zh-CN", [("silence", "静默…", [("30m", "30 分钟"), ("1h", "1 小时"), ("12h", "12 小时"),
+                                                  ("1d", "1 天"), ("1w", "1 周")])]),
+    (RESOLVED, "en", []),
+])
+def test_open_incidents_offer_a_silence_menu_with_every_preset(status: IncidentStatus, locale: str,
+                                                               expected: list) -> None:
+    assert menus(VIEWS[status], locale) == expected
+
+
+def test_an_incident_without_labels_offers_no_silence() -> None:
+    """Its silence would hold every alert of the service (docs/silences.md), so the card does not offer one."""
+    bare = replace(VIEW, labels={})
+    assert menus(bare) == []
+    assert [button.action for button in incident_card(bare, Translator("en"), "UTC", SILENCE_LINKS).buttons] == [
+        "ack", "resolve"]
+
+
+@pytest.mark.parametrize(("status", "locale", "expected"), [
+    (TRIGGERED, "en", [("ack", "Acknowledge", LINKS["ack"]), ("resolve", "Resolve", LINKS["resolve"]),
+                       ("silence:1h", "Silence 1 hour", SILENCE_LINKS["silence:1h"])]),
+    (ACKNOWLEDGED, "zh-CN", [("resolve", "解决", LINKS["resolve"]),
+                             ("silence:1h", "静默 1 小时", SILENCE_LINKS["silence:1h"])]),
+    (RESOLVED, "en", []),
+])
+def test_robot_cards_offer_one_silence_link_and_no_menu(status: IncidentStatus, locale: str, expected: list) -> None:
+    assert buttons(VIEWS[status], locale, SILENCE_LINKS) == expected
+    assert menus(VIEWS[status], locale, SILENCE_LINKS) == []
+
+
+def test_labels_line_is_sorted_and_clipped() -> None:
+    assert labels_line({"host": "db-1", "alertname": "DiskFull"}) == "alertname=DiskFull, host=db-1"
+    long = labels_line({f"label-{index:03}": "x" * 50 for index in range(100)})
+    assert len(long) == MAX_LABELS_LINE and long.endswith("…")

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from cards.i18n import LOCALES, Translator
 from core.model import Action, IncidentStatus, Severity
+from core.stages.mute import QUICK_PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_DIR = ROOT / "cards" / "locales"
@@ -26,6 +27,7 @@ ID_FAMILIES = {
     "action.{}": ["ack", "resolve"],               # the one-click links carry only these (bot/web/links.py)
     "cli.verb.{}": ["create", "update", "delete"],  # bot/apply.py: Change.verb
     "override.form.{}": ["title", "schedule", "user", "start", "end", "submit"],  # bot/services/chat_overrides.py
+    "silence.preset.{}": list(QUICK_PRESETS),      # cards/build.py: silence_duration
 }
 
 

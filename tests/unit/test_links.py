@@ -129,3 +129,21 @@ def test_random_url_safe_tokens_are_only_ever_invalid(body: str, signature: str)
 def test_issue_then_read_returns_what_was_issued(action: str, incident_id: int, channel: str) -> None:
     claim = read_link(KEY, issue_link(KEY, action, incident_id, NOW, channel=channel), NOW)
     assert (claim.action, claim.incident_id, claim.channel) == (action, incident_id, channel)
+
+
+@pytest.mark.parametrize(("action", "preset"), [
+    ("silence:1h", "1h"), ("silence:30m", "30m"), ("silence:", ""), ("ack", None), ("resolve", None),
+    ("silence", None), ("Silence:1h", None),
+])
+def test_silence_links_name_their_preset(action: str, preset: str | None) -> None:
+    assert links.silence_preset(action) == preset
+    if preset:
+        assert links.silence_action(preset) == action
+
+
+def test_a_silence_link_round_trips_and_ack_links_read_as_before() -> None:
+    claim = read_link(KEY, token(action=links.silence_action("1h")), NOW)
+    assert (claim.action, claim.incident_id, claim.channel) == ("silence:1h", 42, "ding-robot")
+    # the token format did not change: a claim signed the way ack links always were reads back the same
+    legacy = signed({"a": "ack", "i": 42, "e": int((NOW + DEFAULT_TTL).timestamp()), "j": "n0nce", "c": "ding-robot"})
+    assert read_link(KEY, legacy, NOW) == read_link(KEY, token(), NOW)

@@ -1,0 +1,89 @@
+"""adapters/slack/parse.py: `block_actions` payloads of card buttons and of the silence menu → InboundAction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from adapters.slack.parse import block_action
+from adapters.slack.render import card_blocks
+from cards.build import incident_card
+from cards.i18n import Translator
+from core.model import IncidentStatus, IncidentView, Severity
+from core.ports import InboundAction
+
+VIEW = IncidentView(id=7, number=7, title="Disk full", status=IncidentStatus.TRIGGERED, severity=Severity.WARNING,
+                    service_id="payments", service_name="Payments", alert_count=1,
+                    labels={"alertname": "DiskFull", "host": "db-1"},
+                    created_at=datetime(2026, 11, 25, 10, tzinfo=UTC))
+
+
+def payload(action: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A `block_actions` body as Bolt hands it to the listener (the form's `payload` JSON, parsed)."""
+    return {"type": "block_actions", "user": {"id": "UBOB", "team_id": "T1"}, "team": {"id": "T1"},
+            "channel": {"id": "CSRE"}, "container": {"type": "message", "channel_id": "CSRE"},
+            "actions": [{"block_id": "incident:7", "action_ts": "1700000001.0", **action}], **extra}
+
+
+def select(value: Any, kind: str = "static_select", action_id: str = "silence") -> dict[str, Any]:
+    return {"type": kind, "action_id": action_id,
+            "selected_option": {"text": {"type": "plain_text", "text": "1 hour"}, "value": value}}
+
+
+def test_a_silence_menu_choice_names_the_incident_and_preset() -> None:
+    assert block_action(payload(select("7:1h"))) == InboundAction(
+        platform="slack", account="UBOB", action="silence", incident_id=7, channel="CSRE", option="1h")
+
+
+def test_an_overflow_menu_sends_the_same_shape() -> None:
+    assert block_action(payload(select("12:1w", kind="overflow"))) == InboundAction(
+        platform="slack", account="UBOB", action="silence", incident_id=12, channel="CSRE", option="1w")
+
+
+@pytest.mark.parametrize("option", ["30m", "1h", "12h", "1d", "1w"])
+def test_every_rendered_option_parses_back(option: str) -> None:
+    card = incident_card(VIEW, Translator("en"), "UTC")
+    (actions,) = [block for block in card_blocks(card) if block["type"] == "actions"]
+    (menu,) = [element for element in actions["elements"] if element["type"] == "static_select"]
+    (chosen,) = [item for item in menu["options"] if item["value"].endswith(f":{option}")]
+    action = block_action(payload({"type": "static_select", "action_id": menu["action_id"],
+                                   "selected_option": chosen}))
+    assert action is not None and (action.action, action.incident_id, action.option) == ("silence", 7, option)
+
+
+def test_the_channel_falls_back_to_the_container() -> None:
+    body = payload(select("7:30m"))
+    del body["channel"]
+    action = block_action(body)
+    assert action is not None and action.channel == "CSRE"
+
+
+def test_buttons_still_parse_without_an_option() -> None:
+    action = block_action(payload({"type": "button", "action_id": "ack", "value": "7"}))
+    assert action == InboundAction(platform="slack", account="UBOB", action="ack", incident_id=7, channel="CSRE")
+
+
+@pytest.mark.parametrize("action", [
+    select("1h"),                              # no incident id
+    select("7:"),                              # no preset
+    select(":1h"),
+    select("x:1h"),
+    select("0:1h"),
+    select("99999999999999999999:1h"),         # beyond the database's integer
+    select("7:" + "h" * 17),                   # longer than any option we offer
+    select(7),
+    select(None),
+    {"type": "static_select", "action_id": "silence"},                          # nothing selected
+    {"type": "static_select", "action_id": "silence", "selected_option": "7:1h"},
+    select("7:1h", action_id="snooze"),        # a menu that is not ours
+    {"type": "button", "action_id": "silence", "value": "7"},                   # a silence without a choice
+], ids=repr)
+def test_malformed_menu_choices_are_ignored(action: dict[str, Any]) -> None:
+    assert block_action(payload(action)) is None
+
+
+@pytest.mark.parametrize("body", [{}, {"actions": []}, {"actions": ["silence"]}, {"actions": [None]}], ids=repr)
+def test_payloads_without_an_action_object_are_ignored(body: dict[str, Any]) -> None:
+    assert block_action(body) is None
