@@ -162,7 +162,7 @@ class _Batch:
     incidents: dict[tuple[str, str], Incident | None] = field(default_factory=dict)
     touched: dict[int, None] = field(default_factory=dict)  # incidents whose cards must show the change
     armed: set[int] = field(default_factory=set)  # incidents whose auto-resolve timer was moved
-    pending: dict[tuple[str, str], NewAlert] = field(default_factory=dict)  # new alerts, inserted together
+    pending: list[NewAlert] = field(default_factory=list)  # new alerts (a key may recur), inserted together
     notes: list[dict[str, Any]] = field(default_factory=list)  # timeline entries, inserted together
 
     async def prefetch(self, passages: Sequence[Passage]) -> None:
@@ -203,8 +203,8 @@ class _Batch:
         self.touched[incident_id] = None
 
     def add_alert(self, row: NewAlert) -> None:
-        key = (row.service_id, row.fingerprint)
-        self.pending[key] = self.alerts[key] = row
+        self.pending.append(row)
+        self.alerts[(row.service_id, row.fingerprint)] = row
 
     def note(self, incident_id: int, kind: str, **data: Any) -> None:
         self.notes.append({"incident_id": incident_id, "kind": kind, "at": self.now, "actor": None, "data": data})
@@ -214,9 +214,9 @@ class _Batch:
         one row at a time). An alert inserted here is read again from the database if the request touches it
         once more."""
         if self.pending:
-            await self.session.execute(insert(Alert), [_alert_values(row) for row in self.pending.values()])
-            for key in self.pending:
-                del self.alerts[key]
+            await self.session.execute(insert(Alert), [_alert_values(row) for row in self.pending])
+            for row in self.pending:
+                self.alerts.pop((row.service_id, row.fingerprint), None)
             self.pending.clear()
         if self.notes:
             await self.session.execute(insert(TimelineEntry), self.notes)

@@ -130,3 +130,14 @@ def test_a_bad_pipeline_rule_is_refused_with_its_path(change: Any, path: str) ->
     with pytest.raises(ConfigError) as caught:
         parse_config(yaml.safe_dump(config))
     assert any(error.startswith(path) for error in caught.value.errors), caught.value.errors
+
+
+async def test_one_request_firing_recovering_and_firing_a_muted_alert_keeps_both_alerts(pipeline: Harness) -> None:
+    body = {"title": "disk full", "alert_key": "dup", "labels": {"host": "db-1"}}
+    answer = await pipeline.client.post(f"/hooks/generic/{KEY}", json=[{**body, "status": "critical"},
+                                                                       {**body, "status": "ok"},
+                                                                       {**body, "status": "critical"}])
+    assert answer.status_code == 202, answer.text
+    alerts = (await pipeline.api("GET", "/alerts")).json()["alerts"]
+    assert sorted(alert["status"] for alert in alerts) == ["firing", "resolved"]
+    assert {alert["muted_by"] for alert in alerts} == {"silence:db-1 maintenance"}
