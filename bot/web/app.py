@@ -30,8 +30,10 @@ def create_app(container: Container) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        # logged with its type only: exception texts can carry URLs with keys
-        log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
+        # logged with its type only: exception texts can carry URLs with keys; so can paths (integration keys,
+        # link and feed tokens), so only the path's first part is named
+        log.error("unhandled %s on %s /%s/…", type(error).__name__, request.method,
+                  request.url.path.strip("/").split("/", 1)[0])
         return JSONResponse({"error": "internal error"}, status_code=500)
 
     app.state.container = container

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.bootstrap import Container
 from bot.config import IntegrationConfig
@@ -28,6 +30,8 @@ from core.sources import (
 )
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
+STORE_RETRY_SECONDS = 5
+log = logging.getLogger(__name__)
 PARSERS: dict[str, Parser] = {
     "alertmanager": alertmanager.parse,
     "grafana": grafana.parse,
@@ -85,10 +89,18 @@ def hooks_router(container: Container) -> APIRouter:
                                container.lookups)
         acknowledged = acknowledgement_targets(directory, service, integration_config, parsed.acknowledged)
         submission = Submission(passages, now, acknowledged, source)
-        if container.ingest_queue is not None:
-            result = await container.ingest_queue.submit(directory, submission)
-        else:
-            result = (await ingest_group(container.db, directory, [submission]))[0]
+        try:
+            if container.ingest_queue is not None:
+                result = await container.ingest_queue.submit(directory, submission)
+            else:
+                result = (await ingest_group(container.db, directory, [submission]))[0]
+        except (SQLAlchemyError, OSError) as problem:  # the database is down or refused: the sender must retry
+            log.warning("storing %s alerts failed (%s); answered 503 so the sender retries", source,
+                        type(problem).__name__)
+            refused = error(503, "the alerts could not be stored; nothing was kept, send them again",
+                            retry_after=STORE_RETRY_SECONDS)
+            refused.headers["Retry-After"] = str(STORE_RETRY_SECONDS)
+            return refused
         for passage in passages:
             if passage.dropped_by is not None:
                 container.metrics.alerts_dropped.labels(passage.dropped_by).inc()
