@@ -149,6 +149,11 @@ def fingerprint_of(labels: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def is_http_url(url: str) -> bool:
+    """An http(s) URL with something after the scheme (chat cards and pages show no other kind of link)."""
+    return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""
+
+
 def title_text(text: str) -> str:
     """A title on one line and at most MAX_TITLE_LENGTH characters."""
     line = " ".join(text.split())

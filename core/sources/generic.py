@@ -28,6 +28,7 @@ from core.sources.fields import (
     alert_key,
     check_text,
     fingerprint_of,
+    is_http_url,
     loose_map,
     optional_text,
     rfc3339,
@@ -122,7 +123,7 @@ def _urls(alert: Mapping[str, Any], name: str, path: str) -> list[str]:
         if not isinstance(url, str):
             raise PayloadError(item_path, "must be a URL string")
         url = check_text(url, item_path).strip()
-        if not url.lower().startswith(("http://", "https://")) or url.split("//", 1)[1] == "":
+        if not is_http_url(url):
             raise PayloadError(item_path, "must be an http:// or https:// URL")
         if url not in urls:
             urls.append(url)

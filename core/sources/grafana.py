@@ -29,6 +29,7 @@ from core.sources.fields import (
     alert_key,
     check_text,
     fingerprint_of,
+    is_http_url,
     optional_text,
     rfc3339,
     severity_word,
@@ -78,7 +79,7 @@ def _parse_alert(alert: Any, path: str, group_title: str, received_at: datetime)
     links: list[str] = []
     for field in LINK_FIELDS:
         url = optional_text(alert, field, path)
-        if url and _is_http(url) and url not in links:
+        if url and is_http_url(url) and url not in links:
             links.append(url)
     return AlertEvent(
         source=SOURCE,
@@ -133,6 +134,3 @@ def _number_text(number: float) -> str:
     return repr(number)
 
 
-def _is_http(url: str) -> bool:
-    """An http(s) URL with something after the scheme (chat cards and pages show no other kind)."""
-    return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""

@@ -30,6 +30,7 @@ from core.sources.fields import (
     check_text,
     epoch_seconds,
     fingerprint_of,
+    is_http_url,
     optional_text,
     scalar_text,
     string_map,
@@ -96,7 +97,7 @@ def _parse_event(event: Any, path: str, received_at: datetime) -> AlertEvent:
         annotations=annotations,
         starts_at=started,
         ends_at=ended,
-        links=(runbook,) if _is_http(runbook) else (),
+        links=(runbook,) if is_http_url(runbook) else (),
     )
 
 
@@ -151,9 +152,6 @@ def _time(event: Mapping[str, Any], name: str, path: str) -> datetime | None:
     return epoch_seconds(value, _join(path, name))
 
 
-def _is_http(url: str) -> bool:
-    """An http(s) URL with something after the scheme (chat cards and pages show no other kind)."""
-    return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""
 
 
 def _join(path: str, name: str) -> str:

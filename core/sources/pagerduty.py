@@ -32,6 +32,7 @@ from core.sources.fields import (
     alert_key,
     check_text,
     epoch_seconds,
+    is_http_url,
     loose_map,
     optional_text,
     required_text,
@@ -175,11 +176,11 @@ def _trigger_v1(payload: Mapping[str, Any], key: str, received_at: datetime) -> 
             kind = context.get("type")
             if kind == "link":
                 href = optional_text(context, "href", path)
-                if href and _is_http(href) and href not in links:
+                if href and is_http_url(href) and href not in links:
                     links.append(href)
             elif kind == "image" and "image" not in annotations:
                 src = optional_text(context, "src", path)
-                if src and _is_http(src):
+                if src and is_http_url(src):
                     annotations["image"] = src
     return AlertEvent(
         source="pagerduty", fingerprint=key, status=AlertStatus.FIRING, severity=V1_SEVERITY,
@@ -235,7 +236,7 @@ def _hrefs(payload: Mapping[str, Any], name: str, field: str) -> list[str]:
     found: list[str] = []
     for item, path in _items(payload, name):
         url = optional_text(item, field, path)
-        if url and _is_http(url) and url not in found:
+        if url and is_http_url(url) and url not in found:
             found.append(url)
     return found
 
@@ -247,7 +248,7 @@ def _first(payload: Mapping[str, Any], name: str, field: str) -> str | None:
 
 def _with_client_url(links: list[str], payload: Mapping[str, Any]) -> tuple[str, ...]:
     client_url = optional_text(payload, "client_url", "")
-    if client_url and _is_http(client_url) and client_url not in links:
+    if client_url and is_http_url(client_url) and client_url not in links:
         links = [*links, client_url]
     return tuple(links)
 
@@ -268,6 +269,3 @@ def _resolve_title(summary: Any, raw_key: str) -> str:
     return title_text(raw_key)
 
 
-def _is_http(url: str) -> bool:
-    """An http(s) URL with something after the scheme (chat cards and pages show no other kind)."""
-    return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""

@@ -50,6 +50,7 @@ from core.sources.fields import (
     SEVERITY_WORDS,
     check_text,
     fingerprint_of,
+    is_http_url,
     loose_map,
     optional_text,
     required_text,
@@ -301,7 +302,7 @@ def _http_urls(urls: Iterable[str | None]) -> tuple[str, ...]:
     kept: dict[str, None] = {}
     for url in urls:
         url = (url or "").strip()
-        if url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1]:
+        if is_http_url(url):
             kept[url] = None
             if len(kept) == MAX_LINKS:
                 break

@@ -36,7 +36,7 @@ from typing import Any
 
 from core.model import AlertEvent, AlertStatus, Severity
 from core.sources import Parsed, PayloadError
-from core.sources.fields import alert_key, check_text, optional_text, scalar_text, title_text
+from core.sources.fields import alert_key, check_text, is_http_url, optional_text, scalar_text, title_text
 
 SOURCE = "uptime-kuma"
 DOWN, UP, PENDING, MAINTENANCE = 0, 1, 2, 3
@@ -88,7 +88,7 @@ def parse(payload: Any, received_at: datetime) -> Parsed:
         title = f"{name}: {reason}" if reason and reason != "N/A" else name
     else:
         title = summary or reason or f"Uptime Kuma monitor {monitor_id}"
-    link = fields["url"] if _is_http(fields["url"]) else None
+    link = fields["url"] if is_http_url(fields["url"]) else None
     return Parsed((AlertEvent(
         source=SOURCE,
         fingerprint=alert_key(f"uptime-kuma:monitor:{monitor_id}"),
@@ -103,9 +103,6 @@ def parse(payload: Any, received_at: datetime) -> Parsed:
     ),))
 
 
-def _is_http(url: str) -> bool:
-    """An http(s) URL with something after the scheme (chat cards and pages show no other kind)."""
-    return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""
 
 
 def _monitor_id(monitor: Mapping[str, Any], heartbeat: Mapping[str, Any]) -> str:

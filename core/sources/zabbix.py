@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from core.localtime import to_instant
 from core.model import AlertEvent, AlertStatus, Severity
 from core.sources import Parsed, PayloadError
-from core.sources.fields import alert_key, check_text, loose_map, severity_word, title_text
+from core.sources.fields import alert_key, check_text, is_http_url, loose_map, severity_word, title_text
 
 # {EVENT.NSEVERITY}: Not classified, Information, Warning, Average, High, Disaster
 NUMERIC_SEVERITIES = (Severity.INFO, Severity.INFO, Severity.WARNING, Severity.WARNING,
@@ -261,12 +261,9 @@ def _annotations(payload: Mapping[str, Any]) -> dict[str, str]:
 
 def _links(payload: Mapping[str, Any], event_id: str) -> tuple[str, ...]:
     url, trigger_id = _text(payload, "zabbix_url"), _text(payload, "trigger_id")
-    if url is None or trigger_id is None or not _is_http(url):
+    if url is None or trigger_id is None or not is_http_url(url):
         return ()
     return (f"{url.rstrip('/')}/tr_events.php?triggerid={trigger_id}&eventid={event_id}",)
 
 
 
-def _is_http(url: str) -> bool:
-    """An http(s) URL with something after the scheme (chat cards and pages show no other kind)."""
-    return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""
