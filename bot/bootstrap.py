@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from adapters.robots.send import DingTalkRobotSender
 from adapters.slack.inbound import build_app
 from adapters.slack.send import SlackSender
 from bot import logsafety
+from bot.config import IntegrationConfig
 from bot.coordination import MemoryDeduper, MemoryRateLimiter, RateLimiter, RedisDeduper, RedisRateLimiter
 from bot.db.database import Database
 from bot.db.tables import KeyValue
@@ -66,6 +68,16 @@ class Container:
                 self._directory = await load_directory(session)
             self._directory_loaded = time.monotonic()
         return self._directory
+
+    async def rate_wait(self, integration: IntegrationConfig) -> int | None:
+        """Count one request (a webhook, a mail) against the integration's rate limit: None when admitted, else
+        the seconds to wait. The key is a credential, so the counters are kept under a digest of it."""
+        limit = integration.rate_limit
+        if limit == "off":
+            return None
+        counter = hashlib.sha256(integration.key.encode()).hexdigest()[:24]
+        return await self.rate_limiter.admit(counter, ((1, limit.per_second), (60, limit.per_minute)),
+                                             self.clock().timestamp())
 
     def forget_directory(self) -> None:
         self._directory = None

@@ -19,7 +19,6 @@ records below WARNING are dropped and the arguments of the others hidden.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import logging
 import re
@@ -237,13 +236,8 @@ class MailIngest:
     async def _over_limit(self, service_id: str, key: str) -> int | None:
         """Seconds to wait when the integration used up its rate limit (the config's `rate_limit`), else None."""
         directory = await self.container.directory()
-        service = directory.services[service_id]
-        limit = next((item.rate_limit for item in service.integrations if item.key == key), None)
-        if limit is None or limit == "off":
-            return None
-        counter = hashlib.sha256(key.encode()).hexdigest()[:24]  # the same counter as the webhook (hooks.py)
-        return await self.container.rate_limiter.admit(
-            counter, ((1, limit.per_second), (60, limit.per_minute)), self.container.clock().timestamp())
+        found = directory.integration(key)
+        return None if found is None else await self.container.rate_wait(found[1])
 
     async def _settings_for(self, key: str) -> MailSettings:
         lookup = self.mail_settings

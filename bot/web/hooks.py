@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -120,15 +119,10 @@ def hooks_router(container: Container) -> APIRouter:
 
 async def _over_limit(container: Container, integration: IntegrationConfig) -> JSONResponse | None:
     """429 with Retry-After when the integration used up its rate limit (counted per request)."""
+    wait = await container.rate_wait(integration)
+    if wait is None or integration.rate_limit == "off":
+        return None
     limit = integration.rate_limit
-    if limit == "off":
-        return None
-    # the key is a credential: counters are kept under a digest of it
-    counter = hashlib.sha256(integration.key.encode()).hexdigest()[:24]
-    wait = await container.rate_limiter.admit(counter, ((1, limit.per_second), (60, limit.per_minute)),
-                                              container.clock().timestamp())
-    if wait is None:
-        return None
     container.metrics.ingest_throttled.inc()
     response = error(429, f"rate limit of this integration reached ({limit.per_second}/s, {limit.per_minute}/min); "
                           f"retry after {wait} s", retry_after=wait)
