@@ -264,3 +264,9 @@ async def post_slack(client: httpx.AsyncClient, body: bytes, now: datetime, secr
     headers = FakeSlack.sign(secret, body, int(now.timestamp()))
     headers["content-type"] = content_type
     return await client.post("/slack/events", content=body, headers=headers)
+
+
+async def rename_table(harness: Harness, old: str, new: str) -> None:
+    """Take a table away (or give it back): a real failure of the database writes that use it."""
+    async with harness.container.db.transaction() as session:
+        await session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))

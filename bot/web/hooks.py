@@ -46,7 +46,11 @@ PARSERS: dict[str, Parser] = {
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+    """The JSON error answer; with `retry_after` also the Retry-After header senders read."""
+    response = JSONResponse({"error": message, **extra}, status_code=status)
+    if "retry_after" in extra:
+        response.headers["Retry-After"] = str(extra["retry_after"])
+    return response
 
 
 def hooks_router(container: Container) -> APIRouter:
@@ -96,10 +100,8 @@ def hooks_router(container: Container) -> APIRouter:
         except (SQLAlchemyError, OSError) as problem:  # the database is down or refused: the sender must retry
             log.warning("storing %s alerts failed (%s); answered 503 so the sender retries", source,
                         type(problem).__name__)
-            refused = error(503, "the alerts could not be stored; nothing was kept, send them again",
-                            retry_after=STORE_RETRY_SECONDS)
-            refused.headers["Retry-After"] = str(STORE_RETRY_SECONDS)
-            return refused
+            return error(503, "the alerts could not be stored; nothing was kept, send them again",
+                         retry_after=STORE_RETRY_SECONDS)
         for passage in passages:
             if passage.dropped_by is not None:
                 container.metrics.alerts_dropped.labels(passage.dropped_by).inc()
@@ -124,7 +126,5 @@ async def _over_limit(container: Container, integration: IntegrationConfig) -> J
         return None
     limit = integration.rate_limit
     container.metrics.ingest_throttled.inc()
-    response = error(429, f"rate limit of this integration reached ({limit.per_second}/s, {limit.per_minute}/min); "
-                          f"retry after {wait} s", retry_after=wait)
-    response.headers["Retry-After"] = str(wait)
-    return response
+    return error(429, f"rate limit of this integration reached ({limit.per_second}/s, {limit.per_minute}/min); "
+                      f"retry after {wait} s", retry_after=wait)

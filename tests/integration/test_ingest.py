@@ -6,10 +6,9 @@ import json
 import logging
 
 import pytest
-from sqlalchemy import text
 
 from tests.fakes.slack import FakeSlack
-from tests.support import ALERTMANAGER_KEY, Harness, alert, alertmanager_payload
+from tests.support import ALERTMANAGER_KEY, Harness, alert, alertmanager_payload, rename_table
 
 
 async def _incidents(harness: Harness) -> list[dict]:
@@ -115,19 +114,14 @@ async def test_the_links_a_tool_sends_are_kept(harness: Harness) -> None:
     assert stored["links"] == ["http://prometheus.local/graph"]
 
 
-async def _rename(harness: Harness, old: str, new: str) -> None:
-    async with harness.container.db.transaction() as session:
-        await session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
-
-
 async def test_a_storage_failure_is_503_with_retry_after_and_logs_no_key(harness: Harness,
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
-    await _rename(harness, "alerts", "alerts_away")  # a real failure of the write, as when the database is broken
+    await rename_table(harness, "alerts", "alerts_away")  # a real failure of the write, as when the database is broken
     try:
         answer = await harness.post_alerts([alert(fingerprint="lost?")])
     finally:
-        await _rename(harness, "alerts_away", "alerts")
+        await rename_table(harness, "alerts_away", "alerts")
     assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
     assert "send them again" in answer.json()["error"]
     assert ALERTMANAGER_KEY not in caplog.text and "storing alertmanager alerts failed" in caplog.text

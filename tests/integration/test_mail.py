@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.db.tables import Alert
 from bot.mail import MAX_MAIL_BYTES, MailIngest
 from core.sources.email import MailSettings, Rule
-from tests.support import ALERTMANAGER_KEY, Harness, base_config, start_harness
+from tests.support import ALERTMANAGER_KEY, Harness, base_config, rename_table, start_harness
 
 DOMAIN = "alerts.example.com"
 EVERY_KEY = "mail-every-0123456789abcdef"
@@ -184,18 +184,13 @@ async def test_unreadable_mail_is_refused(mailroom: Mailroom) -> None:
     assert refused.value.smtp_code == 554 and b"neither a From nor a Subject" in refused.value.smtp_error
 
 
-async def _rename_alerts(mailroom: Mailroom, old: str, new: str) -> None:
-    async with mailroom.harness.container.db.transaction() as session:
-        await session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
-
-
 async def test_storage_failure_is_a_temporary_error(mailroom: Mailroom) -> None:
-    await _rename_alerts(mailroom, "alerts", "alerts_away")  # a real failure of the database write
+    await rename_table(mailroom.harness, "alerts", "alerts_away")  # a real failure of the database write
     try:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             await mailroom.send(message("Disk full"), f"{EVERY_KEY}@{DOMAIN}")
     finally:
-        await _rename_alerts(mailroom, "alerts_away", "alerts")
+        await rename_table(mailroom.harness, "alerts_away", "alerts")
     assert refused.value.smtp_code == 451  # the sender keeps the mail and retries
     await mailroom.send(message("Disk full"), f"{EVERY_KEY}@{DOMAIN}")  # the retry
     assert len(await mailroom.incidents()) == 1
