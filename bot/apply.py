@@ -32,7 +32,7 @@ def config_objects(config: Config) -> dict[tuple[str, str], dict[str, Any]]:
     sections = (("user", config.users), ("team", config.teams), ("schedule", config.schedules),
                 ("channel", config.channels), ("calendar", config.calendars),
                 ("policy", config.escalation_policies), ("service", config.services),
-                ("enrichment_table", config.enrichment_tables))
+                ("enrichment_table", config.enrichment_tables), ("webhook", config.webhooks))
     for kind, items in sections:
         for item in items:
             objects[(kind, item.id)] = item.model_dump(mode="json", exclude_none=True)

@@ -18,13 +18,16 @@ from pydantic import (
     model_validator,
 )
 
+from adapters.email.config import EmailPlatform
 from adapters.secrets import SecretSource
 from adapters.slack.config import SlackPlatform
 from bot.config_checks import cross_check
 from core.duration import parse_duration
+from core.escalation import MIN_REPEAT_EVERY
 from core.model import Severity
 from core.sources.email import MailSettings
 from core.sources.email import Rule as MailRule
+from core.webhooks import EVENT_NAMES
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 INTEGRATION_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
@@ -43,11 +46,34 @@ class ImIds(Strict):
     telegram: int | str | None = None
 
 
+SeverityName = Literal["critical", "warning", "info"]
+NotifyMethod = Literal["slack", "feishu", "dingtalk", "wecom", "telegram", "email"]
+
+
+class QuietConfig(Strict):
+    """Hours in which pages of non-critical incidents do not reach the person (critical ones always do)."""
+
+    weekly: list[tuple[str, str]] = Field(min_length=1, max_length=50)
+    timezone: str | None = None  # default: the account's
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly_points(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for window in value:
+            for point in window:
+                if not re.fullmatch(WEEKLY_POINT_PATTERN, point):
+                    raise ValueError(f"{point!r} is not a weekday and time like 'mon 22:00'")
+        return value
+
+
 class UserConfig(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=80)
-    email: str | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     im: ImIds = Field(default_factory=ImIds)
+    # per severity, how to page this person, in order (docs/escalation.md "Reaching people")
+    notify: dict[SeverityName, list[NotifyMethod]] = Field(default_factory=dict)
+    quiet: QuietConfig | None = None
 
 
 class TeamConfig(Strict):
@@ -214,8 +240,37 @@ class ChannelConfig(SecretSource):
         return self
 
 
+class WebhookConfig(SecretSource):
+    """An outbound webhook: incident events POSTed as signed JSON (docs/webhooks.md)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    url_file: str | None = None  # a URL can carry a key: keep it out of the config file
+    secret: str | None = Field(default=None, min_length=16)
+    secret_file: str | None = None
+    events: list[str] = Field(default_factory=lambda: list(EVENT_NAMES), min_length=1)
+    services: list[str] | None = None  # None: every service
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, events: list[str]) -> list[str]:
+        unknown = [name for name in events if name not in EVENT_NAMES]
+        if unknown:
+            raise ValueError(f"unknown event {unknown[0]!r}; events are {', '.join(EVENT_NAMES)}")
+        return events
+
+    @model_validator(mode="after")
+    def _sources(self) -> WebhookConfig:
+        if not (self.url or self.url_file):
+            raise ValueError("a webhook needs url or url_file")
+        if not (self.secret or self.secret_file):
+            raise ValueError("a webhook needs secret or secret_file (its deliveries are signed with it)")
+        return self
+
+
 class Platforms(Strict):
     slack: SlackPlatform | None = None
+    email: EmailPlatform | None = None  # SMTP for paging by email
 
 
 class ApiTokenConfig(SecretSource):
@@ -237,13 +292,14 @@ class ApiConfig(Strict):
 
 class TargetConfig(Strict):
     user: str | None = None
+    team: str | None = None  # every member of the team
     schedule: str | None = None
     role: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> TargetConfig:
-        if (self.user is None) == (self.schedule is None):
-            raise ValueError("name exactly one of user or schedule")
+        if sum(name is not None for name in (self.user, self.team, self.schedule)) != 1:
+            raise ValueError("name exactly one of user, team or schedule")
         if self.role is not None and self.schedule is None:
             raise ValueError("role is only allowed with schedule")
         return self
@@ -253,6 +309,8 @@ class StepConfig(Strict):
     after: str = "0m"
     notify: list[TargetConfig] = Field(default_factory=list)
     via: list[str] = Field(default_factory=lambda: ["dm"])
+    repeat_every: str | None = None  # page this level again this often (≥ 30s)…
+    repeat_times: int = Field(default=0, ge=0, le=20)  # …this many more times, before the next level is due
 
     @field_validator("after")
     @classmethod
@@ -260,10 +318,19 @@ class StepConfig(Strict):
         parse_duration(value)
         return value
 
+    @field_validator("repeat_every")
+    @classmethod
+    def _repeat_every(cls, value: str | None) -> str | None:
+        if value is not None and parse_duration(value) < MIN_REPEAT_EVERY:
+            raise ValueError("must be at least 30s")
+        return value
+
     @model_validator(mode="after")
     def _someone(self) -> StepConfig:
         if not self.notify and self.via == ["dm"]:
             raise ValueError("a step must notify someone or post to a channel")
+        if (self.repeat_every is None) != (self.repeat_times == 0):
+            raise ValueError("give repeat_every and repeat_times together")
         return self
 
 
@@ -272,8 +339,10 @@ class PolicyConfig(Strict):
     steps: list[StepConfig] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=10)
     repeat_after: str | None = None
+    delay: str | None = None  # before the first level; an incident resolved inside it pages nobody
+    until: Literal["acknowledged", "resolved"] = "acknowledged"  # resolved: escalate after an ack too
 
-    @field_validator("repeat_after")
+    @field_validator("repeat_after", "delay")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
@@ -283,7 +352,6 @@ class PolicyConfig(Strict):
 
 SourceKind = Literal["alertmanager", "grafana", "zabbix", "nightingale", "uptime-kuma", "pagerduty", "generic",
                      "email", "feishu-robot", "dingtalk-robot", "wecom-robot"]
-SeverityName = Literal["critical", "warning", "info"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 
 
@@ -345,7 +413,8 @@ class IntegrationConfig(Strict):
 class ServiceConfig(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str | None = None
-    escalation_policy: str
+    escalation_policy: str  # when no escalation rule picks another
+    escalation_rules: list[Any] = Field(default_factory=list)  # core.escalation.parse_escalation_rules
     integrations: list[IntegrationConfig] = Field(default_factory=list)
     # pipeline stages of the service, read by core/stages (checked with their paths in config_checks)
     drop: list[Any] = Field(default_factory=list)
@@ -401,6 +470,7 @@ class Config(Strict):
     services: list[ServiceConfig] = Field(default_factory=list)
     enrichment_tables: list[EnrichmentTableConfig] = Field(default_factory=list)
     email: EmailConfig = Field(default_factory=EmailConfig)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
 
 
 class ConfigError(Exception):

@@ -31,6 +31,9 @@ def cross_check(config: Config) -> list[str]:
             problems.append(f"{path}: the integration key is already used by another integration")
         seen_keys.add(key)
     problems += _zone("timezone", config.timezone)
+    for i, user in enumerate(config.users):
+        if user.quiet is not None and user.quiet.timezone is not None:
+            problems += _zone(f"users[{i}].quiet.timezone", user.quiet.timezone)
     users = {user.id for user in config.users}
     problems += _team_refs(config, users)
     problems += _schedule_refs(config, users)
@@ -42,6 +45,12 @@ def cross_check(config: Config) -> list[str]:
     for i, token in enumerate(config.api.tokens):
         if token.user not in users:
             problems.append(f"api.tokens[{i}].user: no user {token.user!r}")
+    problems += _duplicates("webhooks", (hook.id for hook in config.webhooks))
+    services = {service.id for service in config.services}
+    for i, hook in enumerate(config.webhooks):
+        for j, service_id in enumerate(hook.services or []):
+            if service_id not in services:
+                problems.append(f"webhooks[{i}].services[{j}]: no service {service_id!r}")
     problems += _secret_files(config)
     problems += _pipeline(config)
     return problems
@@ -61,9 +70,10 @@ def _pipeline(config: Config) -> list[str]:
     calendar_ids = {*BUILTIN, *(calendar.id for calendar in config.calendars)}
     # a wrong account zone is reported once, at `timezone`; the rules are read in UTC meanwhile
     zone = config.timezone if not _zone("timezone", config.timezone) else "UTC"
+    policy_ids = {policy.id for policy in config.escalation_policies}
     for i, service in enumerate(config.services):
         try:
-            service_rules(service, f"services[{i}]", zone, calendar_ids)
+            service_rules(service, f"services[{i}]", zone, calendar_ids, policy_ids)
         except ValueError as error:
             problems.append(str(error))
         for j, integration in enumerate(service.integrations):
@@ -143,6 +153,7 @@ def _schedule_refs(config: Config, users: set[str]) -> list[str]:
 def _policy_refs(config: Config, users: set[str]) -> list[str]:
     problems: list[str] = []
     schedules = {schedule.id for schedule in config.schedules}
+    teams = {team.id for team in config.teams}
     channels = {channel.id for channel in config.channels}
     roles = set(config.roles)
     for i, policy in enumerate(config.escalation_policies):
@@ -151,12 +162,21 @@ def _policy_refs(config: Config, users: set[str]) -> list[str]:
             for k, target in enumerate(step.notify):
                 if target.user is not None and target.user not in users:
                     problems.append(f"{path}.notify[{k}].user: no user {target.user!r}")
+                if target.team is not None and target.team not in teams:
+                    problems.append(f"{path}.notify[{k}].team: no team {target.team!r}")
                 if target.schedule is not None and target.schedule not in schedules:
                     problems.append(f"{path}.notify[{k}].schedule: no schedule {target.schedule!r}")
                 if target.role is not None and target.role not in roles:
                     problems.append(f"{path}.notify[{k}].role: no role {target.role!r} in roles")
-            problems += [f"{path}.via[{k}]: no channel {name!r} (use dm or a channel id)"
-                         for k, name in enumerate(step.via) if name != "dm" and name not in channels]
+            problems += [f"{path}.via[{k}]: no channel {name!r} (use dm, email or a channel id)"
+                         for k, name in enumerate(step.via) if name not in ("dm", "email") and name not in channels]
+            if "email" in step.via and config.platforms.email is None:
+                problems.append(f"{path}.via: email needs platforms.email (the SMTP server)")
+    problems += [f"channels[{i}].id: dm and email are ways to page people, not channel ids"
+                 for i, channel in enumerate(config.channels) if channel.id in ("dm", "email")]
+    for i, user in enumerate(config.users):
+        if "email" in {method for methods in user.notify.values() for method in methods} and not user.email:
+            problems.append(f"users[{i}].notify: email is listed but the user has no email address")
     return problems
 
 
@@ -164,8 +184,11 @@ def _secret_files(config: Config) -> list[str]:
     problems: list[str] = []
     blocks = [(f"channels[{i}]", channel) for i, channel in enumerate(config.channels)]
     blocks += [(f"api.tokens[{i}]", token) for i, token in enumerate(config.api.tokens)]
+    blocks += [(f"webhooks[{i}]", hook) for i, hook in enumerate(config.webhooks)]
     if config.platforms.slack is not None:
         blocks.append(("platforms.slack", config.platforms.slack))
+    if config.platforms.email is not None:
+        blocks.append(("platforms.email", config.platforms.email))
     for path, block in blocks:
         for name, value in block:
             if name.endswith("_file") and value:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from bot.config import (
     ServiceConfig,
     TeamConfig,
     UserConfig,
+    WebhookConfig,
 )
 from bot.db.tables import ConfigObject, ScheduleOverride
 from core.duration import parse_duration
@@ -67,6 +68,7 @@ class Directory:
     calendars: dict[str, CalendarConfig] = field(default_factory=dict)
     enrichment_tables: dict[str, EnrichmentTableConfig] = field(default_factory=dict)
     email: EmailConfig = field(default_factory=EmailConfig)
+    webhooks: dict[str, WebhookConfig] = field(default_factory=dict)
     roles: list[str] = field(default_factory=list)
     # overrides made at run time (API, chat), per schedule, in creation order: they follow the config's own
     runtime_overrides: dict[str, tuple[Override, ...]] = field(default_factory=dict)
@@ -90,6 +92,7 @@ class Directory:
             calendars={calendar.id: calendar for calendar in config.calendars},
             enrichment_tables={table.id: table for table in config.enrichment_tables},
             email=config.email,
+            webhooks={hook.id: hook for hook in config.webhooks},
             roles=list(config.roles),
             runtime_overrides={key: tuple(items) for key, items in (runtime_overrides or {}).items()},
         )
@@ -155,7 +158,7 @@ async def load_directory(session: AsyncSession) -> Directory:
         "schedules": by_kind.get("schedule", []), "channels": by_kind.get("channel", []),
         "escalation_policies": by_kind.get("policy", []), "services": by_kind.get("service", []),
         "platforms": platforms, "calendars": by_kind.get("calendar", []),
-        "enrichment_tables": by_kind.get("enrichment_table", []),
+        "enrichment_tables": by_kind.get("enrichment_table", []), "webhooks": by_kind.get("webhook", []),
     })
     from bot.services.silences import runtime_silences  # the service reads tables; imported late (cycle)
 
@@ -210,12 +213,15 @@ def config_overrides(items: Sequence[OverrideConfig], zone: ZoneInfo) -> tuple[O
 def policy_from_config(spec: PolicyConfig) -> Policy:
     steps = tuple(
         Step(after=parse_duration(step.after),
-             targets=tuple(Target(user=t.user, schedule=t.schedule, role=t.role) for t in step.notify),
-             via=tuple(step.via))
+             targets=tuple(Target(user=t.user, team=t.team, schedule=t.schedule, role=t.role) for t in step.notify),
+             via=tuple(step.via), repeat_every=parse_duration(step.repeat_every) if step.repeat_every else None,
+             repeat_times=step.repeat_times)
         for step in spec.steps
     )
     repeat_after = parse_duration(spec.repeat_after) if spec.repeat_after else None
-    return Policy(id=spec.id, steps=steps, repeat=spec.repeat, repeat_after=repeat_after)
+    delay = parse_duration(spec.delay) if spec.delay else timedelta(0)
+    return Policy(id=spec.id, steps=steps, repeat=spec.repeat, repeat_after=repeat_after, delay=delay,
+                  until=spec.until)
 
 
 def _date_mask(mask: list[str] | CalendarMask | None, calendars: Mapping[str, CalendarConfig]) -> DateMask | None:

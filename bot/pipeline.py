@@ -24,6 +24,7 @@ from bot.db.tables import Alert
 from bot.directory import Directory
 from bot.services.lookup import Lookups
 from core.conditions import ConditionError
+from core.escalation import EscalationRule, parse_escalation_rules
 from core.grouping import Grouping, parse_grouping
 from core.model import AlertEvent, AlertStatus
 from core.sources.fields import title_text
@@ -69,6 +70,7 @@ class ServiceRules:
     storm: tuple[int, ...]
     flapping: Flapping | None
     auto_resolve: AutoResolve
+    escalation: tuple[EscalationRule, ...] = ()  # which policy a new incident follows (core.escalation)
 
     def stages(self) -> list[Stage]:
         return [drop_stage(self.drops), Muter(self.silences, self.inhibits)]
@@ -115,7 +117,8 @@ def _integration_rules_of(directory: Directory, service: ServiceConfig,
                            lambda: integration_rules(integration, service.id, "integration", tables))
 
 
-def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids: Collection[str]) -> ServiceRules:
+def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids: Collection[str],
+                  policy_ids: Collection[str] | None = None) -> ServiceRules:
     return ServiceRules(
         drops=parse_drops(service.drop, f"{path}.drop"),
         silences=parse_silences(service.silences, f"{path}.silences", timezone, calendar_ids)
@@ -125,6 +128,8 @@ def service_rules(service: ServiceConfig, path: str, timezone: str, calendar_ids
         storm=parse_storm(service.storm_warnings, f"{path}.storm_warnings"),
         flapping=parse_flapping(service.flapping, f"{path}.flapping"),
         auto_resolve=parse_auto_resolve(service.auto_resolve, f"{path}.auto_resolve"),
+        escalation=parse_escalation_rules(service.escalation_rules, f"{path}.escalation_rules", timezone,
+                                          calendar_ids, policy_ids) if service.escalation_rules else (),
     )
 
 
@@ -138,11 +143,10 @@ def calendar_predicates(directory: Directory) -> dict[str, Callable[[date], bool
 
 def rules_of(directory: Directory, service_id: str) -> ServiceRules:
     """The service's rules in this config snapshot, with the quick silences made from its incidents."""
-    calendar_ids = {*calendar_days.BUILTIN, *directory.calendars}
-
     def build() -> ServiceRules:
+        calendar_ids = {*calendar_days.BUILTIN, *directory.calendars}
         rules = service_rules(directory.services[service_id], f"services[{service_id}]", directory.timezone,
-                              calendar_ids)
+                              calendar_ids, directory.policies)
         return replace(rules, silences=rules.silences + directory.runtime_silences.get(service_id, ()))
 
     return directory.rules(("service", service_id), build)

@@ -6,8 +6,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.coordination import Leader, MemoryLeader
 from bot.db.database import Database
 from bot.directory import Directory
 from bot.services.dispatch import Dispatcher
@@ -18,13 +19,16 @@ from bot.services.silences import delete_ended
 # reminders are due at whole minutes (advance_minutes is a multiple of 5, daily_at is HH:MM); a check every
 # 15 s sends them within 15 s of their time without recomputing schedules on every pass
 REMINDER_CHECK_SECONDS = 15.0
+# the periodic jobs' leader holds its lock this long past its last check: a dead leader's jobs move to another
+# worker within a minute, far inside a reminder's 5-minute granularity
+LEADER_TTL = timedelta(seconds=60)
 
 log = logging.getLogger(__name__)
 
 
 class Worker:
     def __init__(self, db: Database, dispatcher: Dispatcher, directory: Callable[[], Awaitable[Directory]],
-                 clock: Callable[[], datetime], poll_seconds: float = 0.5) -> None:
+                 clock: Callable[[], datetime], poll_seconds: float = 0.5, leader: Leader | None = None) -> None:
         self._db = db
         self._dispatcher = dispatcher
         self._directory = directory
@@ -32,6 +36,7 @@ class Worker:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._next_reminder_check = 0.0
+        self._leader = leader or MemoryLeader()
 
     def wake(self) -> None:
         """Work was just committed (an alert, an ack): look now instead of at the next poll."""
@@ -43,14 +48,20 @@ class Worker:
         done = await fire_due_timers(self._db, directory, self._now())
         if time.monotonic() >= self._next_reminder_check:
             self._next_reminder_check = time.monotonic() + REMINDER_CHECK_SECONDS
-            done += await send_due_reminders(self._db, directory, self._now())
-            async with self._db.transaction() as session:
-                await delete_ended(session, self._now())  # ended quick silences disappear by themselves
+            if await self._leader.lead(LEADER_TTL):  # with several workers, one does the periodic jobs
+                done += await send_due_reminders(self._db, directory, self._now())
+                async with self._db.transaction() as session:
+                    await delete_ended(session, self._now())  # ended quick silences disappear by themselves
         done += await self._dispatcher.run_once(directory, self._now())
         return done
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; a failing pass is logged and retried, never fatal."""
+        try:
+            if taken := await self._dispatcher.recover(self._now()):
+                log.warning("%d notifications left half-sent by a stopped process are sent again now", taken)
+        except Exception:  # noqa: BLE001 - they still come back when their lease ends
+            log.exception("could not take back unfinished notifications")
         while not stop.is_set():
             self._wake.clear()
             try:

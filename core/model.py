@@ -35,7 +35,11 @@ class Action(str, Enum):
     """What a responder can do to an incident from a card, a link or the API."""
 
     ACKNOWLEDGE = "ack"
+    UNACKNOWLEDGE = "unack"  # back to triggered: nobody holds it any more, paging starts again
+    SNOOZE = "snooze"  # acknowledged until a wake time, then triggered and paged again
+    WAKE = "wake"  # end a snooze early
     RESOLVE = "resolve"
+    REOPEN = "reopen"  # a resolved incident back to triggered, paged again
     COMMENT = "comment"
 
 
@@ -78,5 +82,7 @@ class IncidentView:
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    snoozed_until: datetime | None = None  # an acknowledged incident that wakes (is triggered again) then
     description: str = ""
     on_call: tuple[str, ...] = field(default=())
+    levels: int = 0  # levels of the incident's own escalation policy: the card offers to page one of them now

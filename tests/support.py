@@ -266,6 +266,11 @@ async def post_slack(client: httpx.AsyncClient, body: bytes, now: datetime, secr
     return await client.post("/slack/events", content=body, headers=headers)
 
 
+def dm_users(fake_slack: Any) -> list[str]:
+    """The Slack users Dutybot opened a DM with, in order: who was paged (tests.fakes.slack.FakeSlack)."""
+    return [call.params["users"] for call in fake_slack.calls_to("conversations.open")]
+
+
 async def rename_table(harness: Harness, old: str, new: str) -> None:
     """Take a table away (or give it back): a real failure of the database writes that use it."""
     async with harness.container.db.transaction() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from adapters.secrets import SecretSource
 
@@ -29,6 +29,8 @@ class SlackPlatform(SecretSource):
     signing_secret_file: str | None = None
     api_url: str = "https://slack.com/api/"
     mode: Literal["http"] = "http"
+    # one Web API call may take this long; a hung call is retried later instead of holding the dispatcher
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _secrets(self) -> SlackPlatform:

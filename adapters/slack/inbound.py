@@ -14,10 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.parse import (
     CARD_ACTIONS,
+    PEOPLE_VERBS,
     block_action,
     command_button,
     comment_submission,
     override_submission,
+    people_submission,
     slash_command,
 )
 from adapters.slack.render import (
@@ -25,14 +27,17 @@ from adapters.slack.render import (
     COMMENT_BLOCK,
     COMMENT_CALLBACK,
     OVERRIDE_CALLBACK,
+    PEOPLE_BLOCK,
+    PEOPLE_CALLBACK,
     command_answer,
     comment_modal,
     escape_mrkdwn,
     override_modal,
+    people_modal,
 )
 from core.ports import ActionReply, InboundHandler, RawRequest, RawResponse
 
-COMMANDS = ("/oncall",)
+COMMANDS = ("/oncall", "/incident")
 log = logging.getLogger(__name__)
 
 
@@ -52,8 +57,11 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
         try:
             if reply.form is not None and body.get("trigger_id"):
                 form = reply.form
-                view = comment_modal(action.incident_id, form["title"], form["label"], form["submit"],
-                                     form["cancel"])
+                if action.action in PEOPLE_VERBS:
+                    view = people_modal(action.incident_id, action.action, form, action.channel)
+                else:
+                    view = comment_modal(action.incident_id, form["title"], form["label"], form["submit"],
+                                         form["cancel"])
                 await client.views_open(trigger_id=body["trigger_id"], view=view)
             elif reply.text and body.get("response_url"):
                 # answers to clicks carry no markup of ours but may quote alert labels: shown as written
@@ -74,6 +82,18 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
         reply = await handler.on_action(action)
         if not reply.ok and reply.text:
             await ack(response_action="errors", errors={COMMENT_BLOCK: reply.text})
+        else:
+            await ack()
+
+    @app.view(PEOPLE_CALLBACK)
+    async def on_people(ack: AsyncAck, body: dict[str, Any]) -> None:
+        command = people_submission(body)
+        if command is None:
+            await ack(response_action="errors", errors={PEOPLE_BLOCK: "?"})
+            return
+        reply = await handler.on_command(command)  # the same path as `/incident reassign 42 @bob`
+        if not reply.ok and reply.text:
+            await ack(response_action="errors", errors={PEOPLE_BLOCK: reply.text[:150]})
         else:
             await ack()
 

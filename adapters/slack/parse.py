@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT, OPTION_SEPARATOR
+from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT, OPTION_SEPARATOR, PEOPLE_BLOCK, PEOPLE_INPUT
 from core.ports import InboundAction, InboundCommand, InboundOverride
 
-CARD_BUTTONS = ("ack", "resolve", "comment")
-CARD_MENUS = ("silence",)  # select menus: the option chosen is "<incident id>:<choice>"
+CARD_BUTTONS = ("ack", "unack", "wake", "resolve", "reopen", "comment", "reassign", "responders")
+CARD_MENUS = ("snooze", "escalate", "silence")  # select menus: the option chosen is "<incident id>:<choice>"
 CARD_ACTIONS = CARD_BUTTONS + CARD_MENUS
 MAX_INCIDENT_ID = 2**31 - 1  # the database's integer
-MAX_CHOICE = 16  # longer than any menu option we offer (silence presets are 30m … 1w)
+PEOPLE_VERBS = {"reassign": "reassign", "responders": "add"}  # the card button → the /incident verb
+MAX_PEOPLE = 50  # as the API takes
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+MAX_CHOICE = 16  # longer than any menu option we offer (snooze 30m … 12h, silence 30m … 1w)
 
 
 def block_action(body: Mapping[str, Any]) -> InboundAction | None:
@@ -64,6 +68,29 @@ def comment_submission(body: Mapping[str, Any]) -> InboundAction | None:
         return None
     return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")),
                          action="comment", incident_id=incident_id, text=text.strip())
+
+
+def people_submission(body: Mapping[str, Any]) -> InboundCommand | None:
+    """The people picker's `view_submission` (Reassign… / Add responders… on a card) as the `/incident` command
+    it stands for, so both ways share one path: `reassign 42 <@U1> <@U2>` or `add 42 <@U1>`."""
+    view = body.get("view") or {}
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    if not isinstance(metadata, dict) or metadata.get("verb") not in PEOPLE_VERBS:
+        return None
+    incident_id = _incident_id(metadata.get("incident_id"))
+    values = (view.get("state") or {}).get("values") or {}
+    users = ((values.get(PEOPLE_BLOCK) or {}).get(PEOPLE_INPUT) or {}).get("selected_users")
+    if incident_id is None or not isinstance(users, list) or not users or len(users) > MAX_PEOPLE:
+        return None
+    if not all(isinstance(user, str) and USER_ID.fullmatch(user) for user in users):
+        return None
+    mentions = " ".join(f"<@{user}>" for user in users)
+    return InboundCommand(platform="slack", account=str((body.get("user") or {}).get("id", "")), command="incident",
+                          text=f"{PEOPLE_VERBS[metadata['verb']]} {incident_id} {mentions}",
+                          channel=str(metadata.get("channel") or ""))
 
 
 def override_submission(body: Mapping[str, Any]) -> InboundOverride | None:

@@ -87,6 +87,24 @@ def comment_modal(incident_id: int, title: str, label: str, submit: str, cancel:
     }
 
 
+PEOPLE_CALLBACK, PEOPLE_BLOCK, PEOPLE_INPUT = "people_modal", "people", "people"
+
+
+def people_modal(incident_id: int, verb: str, form: dict[str, str], channel: str | None) -> dict[str, Any]:
+    """The people picker that Reassign… and Add responders… open: Slack's own user picker, several at once."""
+    return {
+        "type": "modal",
+        "callback_id": PEOPLE_CALLBACK,
+        "private_metadata": json.dumps({"incident_id": incident_id, "verb": verb, "channel": channel or ""}),
+        "title": {"type": "plain_text", "text": form["title"][:MAX_MODAL_TITLE]},
+        "submit": {"type": "plain_text", "text": form["submit"][:MAX_MODAL_TITLE]},
+        "close": {"type": "plain_text", "text": form["cancel"][:MAX_MODAL_TITLE]},
+        "blocks": [{"type": "input", "block_id": PEOPLE_BLOCK, "label": {"type": "plain_text", "text": form["label"]},
+                    "element": {"type": "multi_users_select", "action_id": PEOPLE_INPUT,
+                                "max_selected_items": 50}}],
+    }
+
+
 def escape_mrkdwn(text: str) -> str:
     """Slack mrkdwn needs &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -82,8 +82,11 @@ class Incident(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(128))
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(128))
+    snoozed_until: Mapped[datetime | None]  # set while an acknowledged incident is snoozed: when it wakes
     last_merge_at: Mapped[datetime | None]  # when an alert last joined (sliding grouping windows)
     alert_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # alerts ever joined
+    description: Mapped[str | None] = mapped_column(Text)  # written by people (create by hand, edit)
+    edited: Mapped[list[str] | None] = mapped_column(JSON)  # fields people set: later alerts do not change them
 
 
 class Alert(Base):
@@ -139,19 +142,23 @@ class OutboxMessage(Base):
     """A notification to send, written in the same transaction as the change that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_destination", "destination_key", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)  # None: a message
     kind: Mapped[str] = mapped_column(String(16))  # post | update | message
     destination: Mapped[dict[str, Any]]
+    destination_key: Mapped[str | None] = mapped_column(String(40))  # core.delivery.limit_key: digests find rows
     payload: Mapped[dict[str, Any] | None]  # message: {"text", "title"}
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)  # one row per reminder, any worker
-    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed | skipped | coalesced | digested
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # the dispatcher holding the row's lease (next_attempt_at is then the lease's end); None once it is put back
+    leased_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class CardMessage(Base):
@@ -173,8 +180,9 @@ class Timer(Base):
     __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # escalate
+    kind: Mapped[str] = mapped_column(String(16))  # escalate | repeat (a level pages again) | auto_resolve | wake
     position: Mapped[int] = mapped_column(Integer)
+    repeat: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # which repeat of the level
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))  # pending | fired | cancelled
     fired_at: Mapped[datetime | None]

@@ -8,12 +8,24 @@ from datetime import datetime
 
 from bot.db.database import Database
 from bot.directory import Directory
+from bot.services import chat_incidents
 from bot.services.chat_overrides import create_from_chat, override_form, parse_command
+from bot.services.incident_changes import ChangeRefused, escalate_now
 from bot.services.incidents import act
 from bot.services.records import enqueue_update
 from bot.services.silences import SilenceRefused, silence_incident
-from cards.build import SILENCE_ACTION, labels_line, local_time, silence_duration
+from cards.build import (
+    ESCALATE_ACTION,
+    PEOPLE_ADD,
+    PEOPLE_REASSIGN,
+    SILENCE_ACTION,
+    SNOOZE_ACTION,
+    labels_line,
+    local_time,
+    silence_duration,
+)
 from cards.i18n import Translator
+from core.incident import SNOOZE_PRESETS, snooze_length
 from core.model import Action
 from core.ports import ActionReply, InboundAction, InboundCommand, InboundOverride
 from core.schedule import next_change, on_call
@@ -49,23 +61,55 @@ class ChatInbound:
         user = directory.user_by_im(action.platform, action.account)
         if user is None:
             return ActionReply(text=t("chat.not_bound", platform=action.platform, account=action.account), ok=False)
+        if action.action in (PEOPLE_REASSIGN, PEOPLE_ADD):  # the people picker; its answer comes as a command
+            if action.action == PEOPLE_REASSIGN:
+                form = {"title": t("modal.reassign.title"), "label": t("modal.reassign.label"),
+                        "submit": t("modal.reassign.submit")}
+            else:
+                form = {"title": t("modal.responders.title"), "label": t("modal.responders.label"),
+                        "submit": t("modal.responders.submit")}
+            return ActionReply(form={**form, "cancel": t("modal.comment.cancel")})
         if action.action == "comment" and action.text is None:
             return ActionReply(form={"title": t("modal.comment.title"), "label": t("modal.comment.label"),
                                      "submit": t("modal.comment.submit"), "cancel": t("modal.comment.cancel")})
         if action.action == SILENCE_ACTION:
             return await self._silence(action, user.id, directory, t)
+        if action.action == ESCALATE_ACTION:
+            return await self._escalate(action, user.id, t)
+        snooze_for = None
+        if action.action == SNOOZE_ACTION:
+            if action.option not in SNOOZE_PRESETS:
+                return ActionReply(text=t("chat.snooze.bad_preset", preset=action.option or "",
+                                          presets=", ".join(SNOOZE_PRESETS)), ok=False)
+            snooze_for = snooze_length(action.option)
+        now = self._now()
         async with self._db.transaction() as session:
-            result = await act(session, action.incident_id, Action(action.action), user.id, self._now(),
-                               comment=action.text, via=action.platform)
+            result = await act(session, action.incident_id, Action(action.action), user.id, now,
+                               comment=action.text, via=action.platform, snooze_for=snooze_for)
         if not result.found:
             return ActionReply(text=t("chat.incident_missing", number=action.incident_id), ok=False)
         self._on_change()
         if action.action == "comment":
             return ActionReply(text=t("chat.comment_added", number=action.incident_id))
+        if snooze_for is not None and result.changed:
+            until = local_time(now + snooze_for, directory.timezone)
+            return ActionReply(text=t("chat.snoozed", number=action.incident_id, until=until))
         if not result.changed and result.status is not None:
             return ActionReply(text=t("chat.unchanged", number=action.incident_id,
                                       status=t(f"status.{result.status.value}")))
         return ActionReply()
+
+    async def _escalate(self, action: InboundAction, user_id: str, t: Translator) -> ActionReply:
+        """Page the chosen level of the incident's own policy now, as the person who chose it."""
+        level = int(action.option) if action.option and action.option.isdecimal() else 0
+        try:
+            async with self._db.transaction() as session:
+                paged = await escalate_now(session, action.incident_id, user_id, self._now(), level,
+                                           via=action.platform)
+        except ChangeRefused as refused:
+            return ActionReply(text=t(f"change.{refused.reason}", **refused.values), ok=False)
+        self._on_change()
+        return ActionReply(text=t("incident_cmd.escalated", number=action.incident_id, level=paged))
 
     async def _silence(self, action: InboundAction, user_id: str, directory: Directory,
                        t: Translator) -> ActionReply:
@@ -97,6 +141,8 @@ class ChatInbound:
         `/oncall override …` covers a shift, and `/oncall override` alone opens the form."""
         directory = await self._directory()
         t = Translator(directory.locale)
+        if command.command == "incident":
+            return await self._incident_command(command, directory, t)
         try:
             if command.text.split()[:1] == ["override"]:
                 if command.text.strip() == "override":
@@ -111,6 +157,17 @@ class ChatInbound:
         except Exception:  # noqa: BLE001 - answer the command even when a schedule is broken
             log.exception("/%s failed", command.command)
             return ActionReply(text=t("chat.failed"), ok=False)
+
+    async def _incident_command(self, command: InboundCommand, directory: Directory, t: Translator) -> ActionReply:
+        """`/incident …`: an action or change on an incident (bot/services/chat_incidents.py)."""
+        try:
+            reply = await chat_incidents.run(self._db, directory, command, self._now())
+        except Exception:  # noqa: BLE001 - answer the command even when something broke
+            log.exception("/%s failed", command.command)
+            return ActionReply(text=t("chat.failed"), ok=False)
+        if reply.ok:
+            self._on_change()
+        return reply
 
     async def on_override(self, request: InboundOverride) -> ActionReply:
         directory = await self._directory()

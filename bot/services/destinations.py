@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.directory import Directory
+from core.model import Severity
 from core.ports import Destination
+from core.reach import EMAIL, Preferences, Reach, reach
+from core.stages.mute import Weekly, parse_weekly
 
 
 def person(directory: Directory, user_id: str) -> Destination | None:
@@ -24,3 +29,32 @@ def channel(directory: Directory, channel_id: str) -> Destination | None:
     if spec.platform == "dingtalk-robot":
         return Destination("dingtalk-robot", "robot", channel_id, label=channel_id)
     return None
+
+
+def paged(directory: Directory, user_id: str, severity: Severity, via: tuple[str, ...],
+          now: datetime) -> tuple[list[Destination], Reach]:
+    """Where an escalation level pages a person: their preferences for the severity (core/reach.py) among the
+    ways they can be reached, unless quiet hours hold a non-critical page."""
+    user = directory.users.get(user_id)
+    if user is None:
+        return [], Reach(())
+    bound = {}
+    if user.im.slack and directory.platforms.slack is not None:
+        bound["slack"] = Destination("slack", "dm", user.im.slack, label=user_id)
+    if user.email and directory.platforms.email is not None:
+        bound[EMAIL] = Destination("email", "dm", user.email, label=user_id)
+    found = reach(_preferences(directory, user_id), severity, via, tuple(bound), now)
+    return [bound[method] for method in found.methods], found
+
+
+def _preferences(directory: Directory, user_id: str) -> Preferences:
+    def build() -> Preferences:
+        user = directory.users[user_id]
+        quiet = None
+        if user.quiet is not None:
+            windows = parse_weekly([list(window) for window in user.quiet.weekly], f"users[{user_id}].quiet.weekly")
+            quiet = Weekly(windows, user.quiet.timezone or directory.timezone)
+        return Preferences(by_severity={severity: tuple(methods) for severity, methods in user.notify.items()},
+                           quiet=quiet)
+
+    return directory.rules(("preferences", user_id), build)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -11,19 +13,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.tables import Alert, Incident, OutboxMessage, TimelineEntry, Timer
 from bot.directory import Directory
+from core.delivery import limit_key
 from core.model import IncidentStatus, IncidentView, Severity
 from core.ports import Destination
+from core.webhooks import event_of
 
 
 def add_timeline(session: AsyncSession, incident_id: int, kind: str, at: datetime, actor: str | None = None,
                  **data: Any) -> None:
+    """A timeline entry; one that is an incident event (core/webhooks.py) also queues it for the webhooks."""
     session.add(TimelineEntry(incident_id=incident_id, kind=kind, at=at, actor=actor, data=data))
+    event = event_row(incident_id, kind, at, actor, data)
+    if event is not None:
+        session.add(OutboxMessage(**event))
 
 
-def enqueue_post(session: AsyncSession, incident_id: int, destination: Destination, now: datetime) -> None:
-    """A new card to post, sent by the worker's dispatcher after this transaction commits."""
+def event_row(incident_id: int, kind: str, at: datetime, actor: str | None,
+              data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The outbox row of an incident event, fanned out to the subscribed webhooks by the dispatcher; its
+    `event_id` is made here, once, so every retry of every delivery carries the same one."""
+    name = event_of(kind)
+    if name is None:
+        return None
+    payload = {"event_id": uuid.uuid4().hex, "event": name, "occurred_at": at.isoformat(), "actor": actor,
+               "data": dict(data)}
+    return {"incident_id": incident_id, "kind": "event", "destination": {}, "payload": payload,
+            "status": "pending", "attempts": 0, "created_at": at, "next_attempt_at": at}
+
+
+def enqueue_post(session: AsyncSession, incident_id: int, destination: Destination, now: datetime,
+                 responder: bool = False) -> None:
+    """A new card to post, sent by the worker's dispatcher after this transaction commits. A `responder` page
+    (someone added them) is delivered even when the incident is acknowledged meanwhile."""
     session.add(OutboxMessage(incident_id=incident_id, kind="post", destination=asdict(destination),
-                              status="pending", attempts=0, created_at=now, next_attempt_at=now))
+                              destination_key=limit_key(destination), status="pending", attempts=0, created_at=now,
+                              next_attempt_at=now, payload={"responder": True} if responder else None))
 
 
 def enqueue_update(session: AsyncSession, incident_id: int, now: datetime) -> None:
@@ -32,8 +56,11 @@ def enqueue_update(session: AsyncSession, incident_id: int, now: datetime) -> No
                               attempts=0, created_at=now, next_attempt_at=now))
 
 
+ESCALATION_TIMERS = ("escalate", "repeat")  # a level's next step and its repeat pages
+
+
 async def cancel_timers(session: AsyncSession, incident_id: int,
-                        kinds: tuple[str, ...] | None = ("escalate",)) -> None:
+                        kinds: tuple[str, ...] | None = ESCALATION_TIMERS) -> None:
     """Cancel the incident's pending timers of `kinds` (None: every kind). Acknowledging stops escalation but
     keeps the auto-resolve timer; resolving cancels everything."""
     query = update(Timer).where(Timer.incident_id == incident_id, Timer.status == "pending")
@@ -54,6 +81,9 @@ async def incident_view(session: AsyncSession, incident: Incident, directory: Di
         alert_count=int(alert_count), labels=dict(incident.labels), created_at=incident.created_at,
         acknowledged_at=incident.acknowledged_at, acknowledged_by=_name(directory, incident.acknowledged_by),
         resolved_at=incident.resolved_at, resolved_by=_name(directory, incident.resolved_by),
+        snoozed_until=incident.snoozed_until if incident.status == IncidentStatus.ACKNOWLEDGED.value else None,
+        description=incident.description or "",
+        levels=len((incident.policy or {}).get("steps") or ()),
     )
 
 

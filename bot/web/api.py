@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -16,6 +16,7 @@ from bot.directory import Directory
 from bot.services.incidents import act
 from bot.services.records import incident_view
 from bot.services.silences import SilenceRefused, active, end_silence, silence_incident
+from core.incident import SNOOZE_PRESETS, snooze_length
 from core.model import Action
 
 StatusName = Literal["triggered", "acknowledged", "resolved"]
@@ -35,6 +36,9 @@ class IncidentOut(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     resolved_at: datetime | None
+    snoozed_until: datetime | None = Field(description="set while the acknowledged incident is snoozed: then "
+                                                        "it is triggered again and paged from level 1")
+    description: str = Field("", description="written by people: when opening it by hand or editing it")
 
 
 class TimelineOut(BaseModel):
@@ -104,6 +108,17 @@ class CommentIn(BaseModel):
     body: str = Field(min_length=1, max_length=10_000)
 
 
+class SnoozeIn(BaseModel):
+    duration: str = Field(min_length=1, max_length=32, examples=list(SNOOZE_PRESETS),
+                          description="how long, from 1m to 24h: the presets 30m, 2h, 4h, 12h, or e.g. 1h30m")
+
+
+class ResolveIn(BaseModel):
+    root_cause: str | None = Field(None, max_length=10_000)
+    resolution: str | None = Field(None, max_length=10_000)
+    impact: str | None = Field(None, max_length=10_000)
+
+
 class ActionOut(BaseModel):
     changed: bool
     incident: IncidentOut
@@ -114,7 +129,8 @@ async def _out(session: Any, incident: Incident, directory: Directory) -> Incide
     return IncidentOut(id=view.id, number=view.number, title=view.title, status=view.status.value,
                        severity=view.severity.value, service=view.service_id, alert_count=view.alert_count,
                        labels=dict(view.labels), created_at=view.created_at, acknowledged_at=view.acknowledged_at,
-                       acknowledged_by=incident.acknowledged_by, resolved_at=view.resolved_at)
+                       acknowledged_by=incident.acknowledged_by, resolved_at=view.resolved_at,
+                       snoozed_until=view.snoozed_until, description=view.description)
 
 
 async def api_user(request: Request) -> str:
@@ -192,10 +208,12 @@ def api_router(container: Container) -> APIRouter:
         timeline = [TimelineOut(at=e.at, kind=e.kind, actor=e.actor, data=dict(e.data)) for e in entries]
         return IncidentDetail(**base.model_dump(), timeline=timeline)
 
-    async def _act(incident_id: int, action: Action, user: str, comment: str | None = None) -> ActionOut:
+    async def _act(incident_id: int, action: Action, user: str, comment: str | None = None,
+                   snooze_for: timedelta | None = None, details: dict[str, str] | None = None) -> ActionOut:
         directory = await container.directory()
         async with container.db.transaction() as session:
-            result = await act(session, incident_id, action, user, container.clock(), comment=comment, via="api")
+            result = await act(session, incident_id, action, user, container.clock(), comment=comment, via="api",
+                               snooze_for=snooze_for, details=details)
             if not result.found:
                 raise HTTPException(404, f"incident {incident_id} not found")
             incident = await session.get(Incident, incident_id)
@@ -209,10 +227,38 @@ def api_router(container: Container) -> APIRouter:
         """Acknowledge as the token's user; stops escalation. Acknowledging twice changes nothing."""
         return await _act(incident_id, Action.ACKNOWLEDGE, user)
 
+    @router.post("/incidents/{incident_id}/unack", response_model=ActionOut)
+    async def unacknowledge(user: User, incident_id: IncidentId) -> ActionOut:
+        """Give an acknowledged (or snoozed) incident back: triggered again, paged from the first level."""
+        return await _act(incident_id, Action.UNACKNOWLEDGE, user)
+
+    @router.post("/incidents/{incident_id}/snooze", response_model=ActionOut)
+    async def snooze(user: User, incident_id: IncidentId, body: SnoozeIn) -> ActionOut:
+        """Acknowledge until `duration` from now (a triggered incident is acknowledged by the snooze); then it is
+        triggered again and paged from the first level. Snoozing a snoozed incident sets a new wake time."""
+        try:
+            length = snooze_length(body.duration)
+        except ValueError as problem:
+            raise HTTPException(422, f"duration: {problem}") from None
+        return await _act(incident_id, Action.SNOOZE, user, snooze_for=length)
+
+    @router.post("/incidents/{incident_id}/wake", response_model=ActionOut)
+    async def wake(user: User, incident_id: IncidentId) -> ActionOut:
+        """End a snooze now: triggered again, paged from the first level."""
+        return await _act(incident_id, Action.WAKE, user)
+
     @router.post("/incidents/{incident_id}/resolve", response_model=ActionOut)
-    async def resolve(user: User, incident_id: IncidentId) -> ActionOut:
-        """Resolve as the token's user."""
-        return await _act(incident_id, Action.RESOLVE, user)
+    async def resolve(user: User, incident_id: IncidentId, body: ResolveIn | None = None) -> ActionOut:
+        """Resolve as the token's user, optionally with a root cause, the resolution and the impact (kept on
+        the `resolved` timeline entry)."""
+        details = body.model_dump(exclude_none=True) if body is not None else None
+        return await _act(incident_id, Action.RESOLVE, user, details=details)
+
+    @router.post("/incidents/{incident_id}/reopen", response_model=ActionOut)
+    async def reopen(user: User, incident_id: IncidentId) -> ActionOut:
+        """Reopen a resolved incident: triggered again, paged from the first level. New alerts of its group
+        still open a new incident (the reopened one takes no more alerts)."""
+        return await _act(incident_id, Action.REOPEN, user)
 
     @router.post("/incidents/{incident_id}/comments", response_model=ActionOut, status_code=201)
     async def comment(user: User, incident_id: IncidentId, body: CommentIn) -> ActionOut:
@@ -248,4 +294,7 @@ def api_router(container: Container) -> APIRouter:
                 raise HTTPException(404, f"no quick silence {silence_id} in force")
         container.forget_directory()
 
+    from bot.web.api_changes import add_change_routes  # they use this module's models (imported late: cycle)
+
+    add_change_routes(router, container)
     return router

@@ -127,6 +127,25 @@ class RestDays:
         return not is_workday(now.astimezone(ZoneInfo(self.timezone)).date())
 
 
+@dataclass(frozen=True)
+class Workdays:
+    """The whole local days the calendar `calendar_id` says are workdays (what `RestDays` leaves out); inactive
+    without the calendar, like `RestDays`."""
+
+    calendar_id: str
+    timezone: str
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.timezone)
+
+    def active(self, now: datetime, calendars: Calendars) -> bool:
+        is_workday = calendars.get(self.calendar_id)
+        if is_workday is None:
+            return False
+        utc_naive(now)
+        return is_workday(now.astimezone(ZoneInfo(self.timezone)).date())
+
+
 When: TypeAlias = Once | Weekly | RestDays
 
 
@@ -333,9 +352,9 @@ def parse_silences(data: Any, path: str, timezone: str, calendar_ids: Collection
         if key == "once":
             when = _parse_once(item[key], f"{here}.once", zone)
         elif key == "weekly":
-            when = Weekly(_parse_weekly(item[key], f"{here}.weekly"), timezone)
+            when = Weekly(parse_weekly(item[key], f"{here}.weekly"), timezone)
         else:
-            when = _parse_rest_days(item[key], f"{here}.rest_days", timezone, calendar_ids)
+            when = parse_rest_days(item[key], f"{here}.rest_days", timezone, calendar_ids)
         silences.append(Silence(name=name, rule=rule, action=action, when=when))
     unique_names([silence.name for silence in silences], path)
     return tuple(silences)
@@ -408,7 +427,7 @@ def _parse_moment(data: Any, path: str, zone: ZoneInfo) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _parse_weekly(data: Any, path: str) -> tuple[WeeklyWindow, ...]:
+def parse_weekly(data: Any, path: str) -> tuple[WeeklyWindow, ...]:
     windows = []
     items = as_list(data, path)
     if not items:
@@ -430,7 +449,7 @@ def _parse_point(data: Any, path: str) -> tuple[int, time]:
     return WEEKDAYS.index(found.group(1)), time.fromisoformat(found.group(2))
 
 
-def _parse_rest_days(data: Any, path: str, timezone: str, calendar_ids: Collection[str]) -> RestDays:
+def parse_rest_days(data: Any, path: str, timezone: str, calendar_ids: Collection[str]) -> RestDays:
     data = as_object(data, path, ("calendar",), ("calendar",))
     calendar = data["calendar"]
     if not isinstance(calendar, str) or calendar not in calendar_ids:

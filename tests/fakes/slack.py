@@ -6,9 +6,12 @@ thread, so sync (``WebClient``) and async (``AsyncWebClient``) SDK clients both 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -32,6 +35,7 @@ class SlackCall:
     method: str
     params: dict[str, Any]
     headers: Mapping[str, str]
+    at: float = 0.0  # time.monotonic() when it arrived (benchmarks measure latency with it)
 
 
 class ResponseUrlPost(NamedTuple):
@@ -46,6 +50,25 @@ class _Injected:
     status: int
     body: Json
     headers: dict[str, str]
+
+
+@dataclass
+class _Faults:
+    rng: random.Random
+    error_5xx: float
+    rate_limited: float
+    timeout: float
+    hold_seconds: float
+
+    def draw(self) -> str | None:
+        roll = self.rng.random()
+        if roll < self.error_5xx:
+            return "5xx"
+        if roll < self.error_5xx + self.rate_limited:
+            return "429"
+        if roll < self.error_5xx + self.rate_limited + self.timeout:
+            return "timeout"
+        return None
 
 
 def _ok(**fields: Any) -> Json:
@@ -83,6 +106,8 @@ class FakeSlack(ThreadedServer):
         self._views: list[Json] = []
         self._responses: list[ResponseUrlPost] = []
         self._injected: dict[str, list[_Injected]] = {}
+        self._faults: _Faults | None = None
+        self.fault_log: list[tuple[str, str]] = []  # (method, "5xx" | "429" | "timeout") for each fault served
         self._seq = 100
         self._handlers: dict[str, Callable[[dict[str, Any]], Json]] = {
             "auth.test": self._auth_test,
@@ -180,6 +205,13 @@ class FakeSlack(ThreadedServer):
             injected = _Injected(status, _error("internal_error"), {})
         self._inject(method, injected, times)
 
+    def faults(self, error_5xx: float = 0.3, rate_limited: float = 0.1, timeout: float = 0.05,
+               hold_seconds: float = 2.0, seed: int = 1) -> None:
+        """From now on answer each API call at random (seeded): `error_5xx` of them 500/503, `rate_limited` 429
+        with `Retry-After: 1`, and `timeout` held for `hold_seconds` (longer than the client waits) and then
+        carried out — the worst case, where the platform did the work but the caller never heard."""
+        self._faults = _Faults(random.Random(seed), error_5xx, rate_limited, timeout, hold_seconds)
+
     def error_next(self, method: str, error: str = "channel_not_found", times: int = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with HTTP 200 ``{"ok": false, "error": error}``."""
         self._inject(method, _Injected(200, _error(error), {}), times)
@@ -212,10 +244,21 @@ class FakeSlack(ThreadedServer):
             bad_json = not isinstance(loaded, dict)
             params.update(loaded if isinstance(loaded, dict) else {})
         with self._cond:
-            self._calls.append(SlackCall(method, params, CIMultiDict(request.headers)))
+            self._calls.append(SlackCall(method, params, CIMultiDict(request.headers), time.monotonic()))
             queued = self._injected.get(method)
             injected = queued.pop(0) if queued else None
+            fault = self._faults.draw() if self._faults is not None and injected is None else None
+            if fault is not None:
+                self.fault_log.append((method, fault))
             self._notify()
+        if fault == "5xx":
+            assert self._faults is not None
+            injected = _Injected(self._faults.rng.choice((500, 503)), _error("internal_error"), {})
+        elif fault == "429":
+            injected = _Injected(429, _error("ratelimited"), {"Retry-After": "1"})
+        elif fault == "timeout":
+            assert self._faults is not None
+            await asyncio.sleep(self._faults.hold_seconds)
         if injected is not None:
             return web.json_response(injected.body, status=injected.status, headers=injected.headers)
         if bad_json:

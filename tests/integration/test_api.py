@@ -7,7 +7,7 @@ from datetime import datetime
 from tests.support import Harness, alert
 
 FIELDS = {"id", "number", "title", "status", "severity", "service", "alert_count", "labels", "created_at",
-          "acknowledged_at", "acknowledged_by", "resolved_at"}
+          "acknowledged_at", "acknowledged_by", "resolved_at", "snoozed_until", "description"}
 
 
 async def test_tokens_are_required(harness: Harness) -> None:
@@ -62,7 +62,8 @@ async def test_bad_requests_are_clear_errors(harness: Harness) -> None:
 async def test_openapi_and_health(harness: Harness) -> None:
     schema = (await harness.client.get("/openapi.json")).json()
     paths = {"/api/v1/incidents", "/api/v1/incidents/{incident_id}", "/api/v1/incidents/{incident_id}/ack",
-             "/api/v1/incidents/{incident_id}/resolve", "/api/v1/incidents/{incident_id}/comments"}
+             "/api/v1/incidents/{incident_id}/resolve", "/api/v1/incidents/{incident_id}/comments",
+             *(f"/api/v1/incidents/{{incident_id}}/{action}" for action in ("unack", "snooze", "wake", "reopen"))}
     assert paths <= set(schema["paths"])
     assert (await harness.client.get("/healthz")).json() == {"status": "ok"}
     ready = await harness.client.get("/readyz")

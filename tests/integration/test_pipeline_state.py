@@ -96,9 +96,33 @@ async def test_storm_warnings_are_written_and_sent_once_per_threshold(configured
         assert warnings == [3, 5]
         await _fire(harness, "f")  # a repeated report is no new alert: no new warning
         await harness.work()
+        for _ in range(2):  # the channel takes one message a second (core/delivery.py): the card, then each warning
+            harness.clock.advance(seconds=1)
+            await harness.work()
         texts = [call.params["text"] for call in fake_slack.calls_to("chat.postMessage")
                  if call.params.get("channel") == "CSRE" and "storm" in str(call.params.get("text", "")).lower()]
         assert len(texts) == 2 and "holds 3 alerts" in texts[0] and "holds 5 alerts" in texts[1]
+
+
+async def test_storm_warnings_go_to_the_channels_of_the_policy_the_rule_picked(db_url: str,
+                                                                                fake_slack: FakeSlack) -> None:
+    config = base_config(slack_api_url=fake_slack.api_url)
+    config["channels"].append({"id": "dba-slack", "platform": "slack", "chat_id": "CDBA"})
+    config["escalation_policies"].append({"id": "db", "steps": [
+        {"after": "0m", "notify": [{"user": "bob"}], "via": ["dm", "dba-slack"]}]})
+    service = config["services"][0]
+    service["integrations"].append({"kind": "generic", "key": KEY})
+    service.update({"grouping": {"by": ["job"]}, "storm_warnings": [3], "escalation_rules": [
+        {"name": "databases", "if": [[{"key": "labels.job", "in": ["db"]}]], "policy": "db"}]})
+    async for harness in start_harness(db_url, config, FakeClock(START)):
+        for key in "abc":
+            await _fire(harness, key, job="db")
+        for _ in range(3):
+            await harness.work()
+            harness.clock.advance(seconds=1)
+        storm = [call.params["channel"] for call in fake_slack.calls_to("chat.postMessage")
+                 if "storm" in str(call.params.get("text", "")).lower()]
+        assert storm == ["CDBA"]  # the db policy's channel, not the default policy's CSRE
 
 
 async def test_flapping_alert_then_mute(configured: Configure) -> None:

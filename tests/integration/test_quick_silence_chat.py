@@ -57,7 +57,7 @@ def _channel_menu(fake_slack: FakeSlack) -> dict[str, Any]:
     (card,) = [message for (channel, _), message in fake_slack.messages.items() if channel == "CSRE"]
     blocks = card["blocks"] if isinstance(card["blocks"], list) else json.loads(card["blocks"])
     (actions,) = [block for block in blocks if block["type"] == "actions"]
-    (menu,) = [element for element in actions["elements"] if element["type"] == "static_select"]
+    (menu,) = [element for element in actions["elements"] if element.get("action_id") == "silence"]
     return menu
 
 
@@ -134,7 +134,7 @@ async def test_an_incident_without_labels_has_no_menu_and_a_click_says_why(chat:
                                                                            fake_slack: FakeSlack) -> None:
     incident_id = await _paged(chat, "bare")
     (card,) = [message for (channel, _), message in fake_slack.messages.items() if channel == "CSRE"]
-    assert "static_select" not in json.dumps(card["blocks"])
+    assert '"action_id": "silence"' not in json.dumps(card["blocks"])
     text = await _choose(chat, fake_slack, "UBOB", incident_id, f"{incident_id}:1h")  # a click made by hand
     assert f"Incident #{incident_id} has no labels" in text
     assert await _silences(chat) == []

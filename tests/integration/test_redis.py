@@ -8,7 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from bot.coordination import MemoryDeduper, MemoryRateLimiter, RedisDeduper, RedisRateLimiter
+from bot.coordination import (
+    MemoryDeduper,
+    MemoryLeader,
+    MemoryRateLimiter,
+    MemoryRollingLimiter,
+    RedisDeduper,
+    RedisLeader,
+    RedisRateLimiter,
+    RedisRollingLimiter,
+)
 
 
 async def test_memory_deduper_remembers_until_expiry() -> None:
@@ -74,5 +83,94 @@ async def test_redis_rate_limiter_is_shared_between_processes() -> None:
         names = [name async for name in first.scan_iter(match=f"dutybot:rate:{key}*")]
         if names:
             await first.delete(*names)
+        await first.aclose()
+        await second.aclose()
+
+
+async def _rolling_walk(limiter: MemoryRollingLimiter | RedisRollingLimiter,
+                        other: MemoryRollingLimiter | RedisRollingLimiter, key: str) -> None:
+    """Two send limiters over one store: 2/s and 3/min counted over any second and any minute."""
+    windows = ((1, 2), (60, 3))
+    now = 1_800_000_000.25
+    assert await limiter.admit(key, windows, now) is None
+    assert await other.admit(key, windows, now) is None
+    assert await limiter.admit(key, windows, now) == 1  # two in this second already
+    assert await other.admit(key, windows, now + 0.5) == 0.5  # still inside the same rolling second
+    assert await other.admit(key, windows, now + 1) is None  # the third of the minute
+    assert await limiter.admit(key, windows, now + 2) == 58  # the minute frees up when the first two leave it
+    assert await limiter.admit(key, windows, now + 59.75) == 0.25  # a new clock minute, not 60 s since then
+    assert await limiter.admit(key, windows, now + 59.995) == 0.01  # 5 ms to go: a wait of 10 ms, not a second
+    assert await limiter.admit(key, windows, now + 60) is None  # the first two left the window
+    assert await limiter.admit(f"{key}-else", windows, now) is None  # other destinations have their own room
+
+
+async def _no_burst_across_a_minute(limiter: MemoryRollingLimiter | RedisRollingLimiter, key: str) -> None:
+    """19 a minute sent at the end of one clock minute leaves no room at the start of the next: what a
+    DingTalk robot counts, where the 21st message in any minute blocks it for ten minutes."""
+    windows = ((60, 19),)
+    start = 1_800_000_050.0  # ten seconds before a whole minute
+    sent = [start + index * 0.5 for index in range(19)]
+    for at in sent:
+        assert await limiter.admit(key, windows, at) is None
+    assert await limiter.admit(key, windows, 1_800_000_061.0) == 49  # room again when the first leaves (t=110)
+    assert await limiter.admit(key, windows, start + 60.0) is None
+
+
+async def test_memory_rolling_limiter() -> None:
+    limiter = MemoryRollingLimiter()
+    await _rolling_walk(limiter, limiter, "k")
+    await _no_burst_across_a_minute(MemoryRollingLimiter(), "robot")
+
+
+@pytest.mark.redis
+async def test_redis_rolling_limiter_is_shared_between_processes() -> None:
+    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
+    from redis.asyncio import Redis
+
+    first, second = Redis.from_url(url), Redis.from_url(url)
+    prefix = f"test-{uuid.uuid4().hex}:"
+    try:
+        await _rolling_walk(RedisRollingLimiter(first, prefix), RedisRollingLimiter(second, prefix), "k")
+        await _no_burst_across_a_minute(RedisRollingLimiter(first, prefix), "robot")
+        assert 0 < await first.pttl(prefix + "robot") <= 61_000
+    finally:
+        names = [name async for name in first.scan_iter(match=prefix + "*")]
+        if names:
+            await first.delete(*names)
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_one_process_always_leads() -> None:
+    assert await MemoryLeader().lead(timedelta(seconds=1)) is True
+
+
+@pytest.mark.redis
+async def test_redis_leader_one_worker_at_a_time_and_a_dead_ones_lock_moves_on() -> None:
+    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    first, second = Redis.from_url(url), Redis.from_url(url)
+    key = f"test-leader-{uuid.uuid4().hex}"
+    try:
+        worker_a, worker_b = RedisLeader(first, key), RedisLeader(second, key)
+        short = timedelta(milliseconds=400)
+        assert await worker_a.lead(short) is True
+        assert await worker_b.lead(short) is False  # a held lock is left alone
+        await asyncio.sleep(0.25)
+        assert await worker_a.lead(short) is True  # the holder extends it on its next pass…
+        await asyncio.sleep(0.25)
+        assert await worker_b.lead(short) is False  # …so it has not run out 0.5 s after it was first taken
+        await asyncio.sleep(0.5)  # worker_a stops checking in (it died)
+        assert await worker_b.lead(short) is True  # its lock expired: the other worker takes over
+        assert await worker_a.lead(short) is False
+    finally:
+        await first.delete(key)
         await first.aclose()
         await second.aclose()

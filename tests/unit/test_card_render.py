@@ -116,7 +116,8 @@ def test_slack_buttons_carry_the_incident_and_action() -> None:
     (actions,) = [block for block in card_blocks(card()) if block["type"] == "actions"]
     buttons = [element for element in actions["elements"] if element["type"] == "button"]
     assert [(e["action_id"], e["value"], e["text"]["text"]) for e in buttons] == [
-        ("ack", "7", "Acknowledge"), ("resolve", "7", "Resolve"), ("comment", "7", "Comment")]
+        ("ack", "7", "Acknowledge"), ("resolve", "7", "Resolve"), ("comment", "7", "Comment"),
+        ("reassign", "7", "Reassign…"), ("responders", "7", "Add responders…")]
     assert actions["block_id"] == "incident:7"
 
 
@@ -196,13 +197,22 @@ def test_slack_silence_menu_is_a_static_select_of_the_presets() -> None:
     assert validate_blocks(card_blocks(card(locale="zh-CN"))) == []
 
 
-@pytest.mark.parametrize(("status", "menus"), [(IncidentStatus.TRIGGERED, 1), (IncidentStatus.ACKNOWLEDGED, 1),
-                                               (IncidentStatus.RESOLVED, 0)])
-def test_slack_silence_menu_only_on_open_incidents(status: IncidentStatus, menus: int) -> None:
+@pytest.mark.parametrize(("status", "menus"), [(IncidentStatus.TRIGGERED, ["snooze", "silence"]),
+                                               (IncidentStatus.ACKNOWLEDGED, ["snooze", "silence"]),
+                                               (IncidentStatus.RESOLVED, [])])
+def test_slack_snooze_and_silence_menus_only_on_open_incidents(status: IncidentStatus, menus: list[str]) -> None:
     blocks = card_blocks(card(replace(VIEW, status=status)))
-    selects = [element for block in blocks for element in block.get("elements", [])
+    selects = [element["action_id"] for block in blocks for element in block.get("elements", [])
                if element["type"] == "static_select"]
-    assert len(selects) == menus
+    assert selects == menus
+
+
+def test_slack_snooze_menu_offers_the_presets() -> None:
+    (actions,) = [block for block in card_blocks(card()) if block["type"] == "actions"]
+    (menu,) = [element for element in actions["elements"] if element.get("action_id") == "snooze"]
+    assert (menu["type"], menu["placeholder"]["text"]) == ("static_select", "Snooze…")
+    assert [(option["value"], option["text"]["text"]) for option in menu["options"]] == [
+        ("7:30m", "30 minutes"), ("7:2h", "2 hours"), ("7:4h", "4 hours"), ("7:12h", "12 hours")]
 
 
 @pytest.mark.parametrize(("element", "problem"), [

@@ -34,16 +34,35 @@ def buttons(view: IncidentView, locale: str, links: dict[str, str] | None = None
     return [(button.action, button.label, button.url) for button in card.buttons]
 
 
+PEOPLE_EN = [("reassign", "Reassign…", None), ("responders", "Add responders…", None)]
+PEOPLE_ZH = [("reassign", "改派…", None), ("responders", "添加响应人…", None)]
+
+
 @pytest.mark.parametrize(("status", "locale", "expected"), [
-    (TRIGGERED, "en", [("ack", "Acknowledge", None), ("resolve", "Resolve", None), ("comment", "Comment", None)]),
-    (ACKNOWLEDGED, "en", [("resolve", "Resolve", None), ("comment", "Comment", None)]),
-    (RESOLVED, "en", [("comment", "Comment", None)]),
-    (TRIGGERED, "zh-CN", [("ack", "认领", None), ("resolve", "解决", None), ("comment", "评论", None)]),
-    (ACKNOWLEDGED, "zh-CN", [("resolve", "解决", None), ("comment", "评论", None)]),
-    (RESOLVED, "zh-CN", [("comment", "评论", None)]),
+    (TRIGGERED, "en", [("ack", "Acknowledge", None), ("resolve", "Resolve", None), ("comment", "Comment", None),
+                       *PEOPLE_EN]),
+    (ACKNOWLEDGED, "en", [("resolve", "Resolve", None), ("unack", "Un-acknowledge", None),
+                          ("comment", "Comment", None), *PEOPLE_EN]),
+    (RESOLVED, "en", [("reopen", "Reopen", None), ("comment", "Comment", None)]),  # nobody left to page
+    (TRIGGERED, "zh-CN", [("ack", "认领", None), ("resolve", "解决", None), ("comment", "评论", None), *PEOPLE_ZH]),
+    (ACKNOWLEDGED, "zh-CN", [("resolve", "解决", None), ("unack", "取消认领", None), ("comment", "评论", None),
+                             *PEOPLE_ZH]),
+    (RESOLVED, "zh-CN", [("reopen", "重新打开", None), ("comment", "评论", None)]),
 ])
 def test_buttons_for_app_platforms(status: IncidentStatus, locale: str, expected: list) -> None:
     assert buttons(VIEWS[status], locale) == expected
+
+
+def test_a_snoozed_card_offers_wake_and_says_until_when() -> None:
+    snoozed = replace(ACKED, snoozed_until=datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
+    assert buttons(snoozed, "en") == [("resolve", "Resolve", None), ("wake", "Wake now", None),
+                                      ("comment", "Comment", None), *PEOPLE_EN]
+    card = incident_card(snoozed, Translator("en"), "Asia/Shanghai")
+    assert card.status_line == "Snoozed by 王丽 until 2026-12-01 12:00:00 CST: then paged again"
+    assert incident_card(snoozed, Translator("zh-CN"), "Asia/Shanghai").status_line == (
+        "已由 王丽 暂缓至 2026-12-01 12:00:00 CST，届时将再次通知")
+    # robots cannot take these: their one-click links stay acknowledge and resolve
+    assert [b.action for b in incident_card(snoozed, Translator("en"), "UTC", links=LINKS).buttons] == ["resolve"]
 
 
 @pytest.mark.parametrize(("status", "locale", "expected"), [
@@ -64,7 +83,8 @@ def test_an_action_without_a_link_gets_no_button() -> None:
 def test_button_styles() -> None:
     card = incident_card(VIEW, Translator("en"), "UTC")
     assert [(button.action, button.style) for button in card.buttons] == [
-        ("ack", "primary"), ("resolve", "danger"), ("comment", "default")]
+        ("ack", "primary"), ("resolve", "danger"), ("comment", "default"), ("reassign", "default"),
+        ("responders", "default")]
 
 
 @pytest.mark.parametrize(("view", "locale", "timezone", "expected"), [
@@ -135,7 +155,8 @@ def test_unknown_locale_is_refused() -> None:
 
 def test_buttons_are_neutral_values() -> None:
     assert incident_card(RESOLVED_VIEW, Translator("en"), "UTC").buttons == (
-        Button(action="comment", label="Comment", style="default", url=None),)
+        Button(action="reopen", label="Reopen", style="default", url=None),
+        Button(action="comment", label="Comment", style="default", url=None))
 
 
 SILENCE_LINKS = {**LINKS, "silence:1h": "https://dutybot.example.com/a/silence-token"}
@@ -144,7 +165,7 @@ SILENCE_LINKS = {**LINKS, "silence:1h": "https://dutybot.example.com/a/silence-t
 def menus(view: IncidentView, locale: str = "en", links: dict[str, str] | None = None) -> list[tuple]:
     card = incident_card(view, Translator(locale), "Asia/Shanghai", links=links)
     return [(menu.action, menu.placeholder, [(option.value, option.label) for option in menu.options])
-            for menu in card.menus]
+            for menu in card.menus if menu.action == "silence"]
 
 
 @pytest.mark.parametrize(("status", "locale", "expected"), [
@@ -183,3 +204,24 @@ def test_labels_line_is_sorted_and_clipped() -> None:
     assert labels_line({"host": "db-1", "alertname": "DiskFull"}) == "alertname=DiskFull, host=db-1"
     long = labels_line({f"label-{index:03}": "x" * 50 for index in range(100)})
     assert len(long) == MAX_LABELS_LINE and long.endswith("…")
+
+
+@pytest.mark.parametrize(("status", "levels", "locale", "expected"), [
+    (TRIGGERED, 3, "en", ("Escalate to…", ["Level 1", "Level 2", "Level 3"])),
+    (ACKNOWLEDGED, 2, "zh-CN", ("升级到…", ["第 1 级", "第 2 级"])),
+    (RESOLVED, 3, "en", None),  # nothing to escalate
+    (TRIGGERED, 0, "en", None),  # no policy kept with it
+])
+def test_the_escalate_menu_offers_the_policys_levels_while_open(status: IncidentStatus, levels: int, locale: str,
+                                                                expected: tuple[str, list[str]] | None) -> None:
+    card = incident_card(replace(VIEWS[status], levels=levels), Translator(locale), "UTC")
+    found = [(menu.placeholder, [option.label for option in menu.options]) for menu in card.menus
+             if menu.action == "escalate"]
+    assert found == ([expected] if expected else [])
+    values = [option.value for menu in card.menus if menu.action == "escalate" for option in menu.options]
+    assert values == [str(level) for level in range(1, levels + 1)] if expected else values == []
+
+
+def test_robot_cards_offer_no_escalate_menu() -> None:
+    card = incident_card(replace(VIEW, levels=3), Translator("en"), "UTC", links={"ack": "https://x/a"})
+    assert card.menus == ()

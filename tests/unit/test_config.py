@@ -81,7 +81,7 @@ ROBOT = {"id": "ding-robot", "platform": "dingtalk-robot", "webhook": "https://o
      ["escalation_policies[0].steps[0].notify[0].role: no role 'tertiary' in roles"]),
     (update("services.0", escalation_policy="nope"), ["services[0].escalation_policy: no escalation policy 'nope'"]),
     (update("escalation_policies.0.steps.0", via=["dm", "sre-group"]),
-     ["escalation_policies[0].steps[0].via[1]: no channel 'sre-group' (use dm or a channel id)"]),
+     ["escalation_policies[0].steps[0].via[1]: no channel 'sre-group' (use dm, email or a channel id)"]),
     (update("schedules.0", team="ops"), ["schedules[0].team: no team 'ops'"]),
     (update("schedules.0.layers.0", members=["alice", "zoe"]), ["schedules[0].layers[0].members[1]: no user 'zoe'"]),
     (update("schedules.0.notify", channels=["sre-group"]), ["schedules[0].notify.channels[0]: no channel 'sre-group'"]),
@@ -147,7 +147,7 @@ def test_reference_errors_are_all_reported_at_once() -> None:
         "users[3].id: 'bob' is used twice",
         "timezone: unknown time zone 'Nowhere/Town'",
         "escalation_policies[0].steps[0].notify[0].schedule: no schedule 'ops'",
-        "escalation_policies[0].steps[0].via[0]: no channel 'sre-group' (use dm or a channel id)",
+        "escalation_policies[0].steps[0].via[0]: no channel 'sre-group' (use dm, email or a channel id)",
         "services[0].escalation_policy: no escalation policy 'nope'",
     ]
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.services.incident_changes import REASONS as CHANGE_REASONS
 from cards.i18n import LOCALES, Translator
+from core.incident import SNOOZE_PRESETS
 from core.model import Action, IncidentStatus, Severity
 from core.stages.mute import QUICK_PRESETS
 
@@ -28,6 +30,8 @@ ID_FAMILIES = {
     "cli.verb.{}": ["create", "update", "delete"],  # bot/apply.py: Change.verb
     "override.form.{}": ["title", "schedule", "user", "start", "end", "submit"],  # bot/services/chat_overrides.py
     "silence.preset.{}": list(QUICK_PRESETS),      # cards/build.py: silence_duration
+    "snooze.preset.{}": list(SNOOZE_PRESETS),      # cards/build.py: _snooze_menu
+    "change.{}": list(CHANGE_REASONS),             # bot/services/incident_changes.py: ChangeRefused
 }
 
 
