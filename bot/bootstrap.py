@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
 from adapters.email.send import EmailSender
-from adapters.robots.send import DingTalkRobotSender
+from adapters.robots.send import RobotSender
 from adapters.slack.inbound import build_app
 from adapters.slack.send import SlackSender
 from bot import logsafety
@@ -131,7 +131,7 @@ async def build_container(settings: Settings, clock: Callable[[], datetime] = sy
     # as the platforms count them; both shared through Redis when it is set
     rate_limiter = RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter()
     send_limiter = RedisRollingLimiter(redis) if redis is not None else MemoryRollingLimiter()
-    dispatcher = Dispatcher(db, SlackSender(slack_client) if slack_client else None, DingTalkRobotSender(http),
+    dispatcher = Dispatcher(db, SlackSender(slack_client) if slack_client else None, RobotSender(http),
                             link_key, on_sent=lambda platform, ok: metrics.notifications.labels(
                                 platform, "ok" if ok else "error").inc(), limiter=send_limiter,
                             webhooks=WebhookSender(http),

@@ -223,7 +223,7 @@ class CalendarConfig(Strict):
 
 class ChannelConfig(SecretSource):
     id: str = Field(pattern=ID_PATTERN)
-    platform: Literal["slack", "dingtalk-robot"]
+    platform: Literal["slack", "dingtalk-robot", "feishu-robot", "wecom-robot"]
     chat_id: str | None = None
     webhook: str | None = None
     webhook_file: str | None = None
@@ -235,8 +235,10 @@ class ChannelConfig(SecretSource):
     def _address(self) -> ChannelConfig:
         if self.platform == "slack" and not self.chat_id:
             raise ValueError("a slack channel needs chat_id (the C… conversation id)")
-        if self.platform == "dingtalk-robot" and not (self.webhook or self.webhook_file):
-            raise ValueError("a dingtalk-robot channel needs webhook or webhook_file")
+        if self.platform != "slack" and not (self.webhook or self.webhook_file):
+            raise ValueError(f"a {self.platform} channel needs webhook or webhook_file")
+        if self.platform == "wecom-robot" and (self.secret or self.secret_file):
+            raise ValueError("a wecom-robot has no sign secret: the key in its webhook URL is the secret")
         return self
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
-# query strings (access_token=…, sign=…, token=…) and Slack tokens; paths with keys are not logged
+# query strings (access_token=…, sign=…, key=…), Feishu custom bot paths (the token is the last segment) and
+# Slack tokens; Dutybot's own paths with keys are not logged
 _QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
+_HOOK_PATH = re.compile(r"(/open-apis/bot/v2/hook/)[^\s/?\"']+")
 _SLACK_TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+")
 NOISY_LOGGERS = ("httpx", "httpcore", "slack_sdk", "slack_bolt", "aiohttp", "urllib3", "uvicorn.error")
 
@@ -16,7 +18,7 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = _SLACK_TOKEN.sub("xox*-***", _QUERY.sub(r"\1?***", message))
+        cleaned = _SLACK_TOKEN.sub("xox*-***", _HOOK_PATH.sub(r"\1***", _QUERY.sub(r"\1?***", message)))
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True

@@ -7,9 +7,11 @@ from cards.model import Card
 SEVERITY_MARK = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 
 
-def card_markdown(card: Card) -> str:
-    """The card as Markdown; buttons are left to the renderer (robots show them as link buttons)."""
-    lines = [f"### {SEVERITY_MARK[card.severity.value]} {card.title}", "", f"**{card.status_line}**", ""]
+def card_markdown(card: Card, heading: bool = True) -> str:
+    """The card as Markdown; buttons are left to the renderer (robots show them as link buttons). Without
+    `heading` the title line is left out, for cards whose header already shows it (Feishu)."""
+    lines = [f"### {SEVERITY_MARK[card.severity.value]} {card.title}", ""] if heading else []
+    lines += [f"**{card.status_line}**", ""]
     lines += [f"- **{field.label}**: {field.value}" for field in card.fields]
     if card.labels:
         lines += ["", f"**{card.labels_heading}**", ""]

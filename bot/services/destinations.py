@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from adapters.robots.config import ROBOT_PLATFORMS
 from bot.directory import Directory
 from core.model import Severity
 from core.ports import Destination
@@ -26,8 +27,8 @@ def channel(directory: Directory, channel_id: str) -> Destination | None:
         return None
     if spec.platform == "slack" and spec.chat_id:
         return Destination("slack", "channel", spec.chat_id, label=channel_id)
-    if spec.platform == "dingtalk-robot":
-        return Destination("dingtalk-robot", "robot", channel_id, label=channel_id)
+    if spec.platform in ROBOT_PLATFORMS:
+        return Destination(spec.platform, "robot", channel_id, label=channel_id)
     return None
 
 

@@ -24,9 +24,9 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.email.send import EmailSender
-from adapters.robots.config import RobotTarget
-from adapters.robots.render import dingtalk_message
-from adapters.robots.send import DingTalkRobotSender
+from adapters.robots.config import ROBOT_PLATFORMS, RobotTarget
+from adapters.robots.render import robot_message, robot_text
+from adapters.robots.send import RobotSender
 from adapters.slack.send import SlackSender
 from bot.coordination import MemoryRollingLimiter, RateLimiter
 from bot.db.database import Database
@@ -69,7 +69,7 @@ class Claimed:
 class Dispatcher:
     """Sends outbox rows through the platform senders it was built with."""
 
-    def __init__(self, db: Database, slack: SlackSender | None, robot: DingTalkRobotSender, link_key: bytes,
+    def __init__(self, db: Database, slack: SlackSender | None, robot: RobotSender, link_key: bytes,
                  on_sent: Any = None, limiter: RateLimiter | None = None,
                  webhooks: WebhookSender | None = None, email: EmailSender | None = None) -> None:
         self._db = db
@@ -197,7 +197,8 @@ class Dispatcher:
                 raise PermanentSendError("slack is not configured (platforms.slack)")
             ref = await self._slack.send(destination, card)
         else:
-            await self._robot.post(_robot_target(directory, destination.address), self._robot_message(card))
+            await self._robot.post(_robot_target(directory, destination.address),
+                                   robot_message(destination.platform, card))
             ref = MessageRef(destination.platform, destination.address, card.status.value)
         async with self._db.transaction() as session:
             session.add(CardMessage(incident_id=row.incident_id, platform=ref.platform, channel=ref.channel,
@@ -232,9 +233,8 @@ class Dispatcher:
                 raise PermanentSendError("slack is not configured (platforms.slack)")
             await self._slack.send_text(destination, text)
         else:
-            title = text.splitlines()[0] if text else "Dutybot"
-            await self._robot.post(_robot_target(directory, destination.address),
-                                   {"msgtype": "markdown", "markdown": {"title": title[:100], "text": text}})
+            robot = _robot_target(directory, destination.address)
+            await self._robot.post(robot, robot_text(destination.platform, text))
 
     async def _fan_out(self, directory: Directory, row: Claimed, now: datetime) -> None:
         """An incident event: one `webhook` row per webhook subscribed to it now, carrying the incident as it
@@ -275,14 +275,14 @@ class Dispatcher:
             card = await self._card(directory, row.incident_id, destination, now)
             if handle.platform == "slack" and self._slack is not None:
                 await self._slack.update(MessageRef(handle.platform, handle.channel, handle.message_id), card)
-            elif handle.platform == "dingtalk-robot" and handle.message_id != card.status.value:
+            elif handle.platform in ROBOT_PLATFORMS and handle.message_id != card.status.value:
                 # robots cannot edit what they posted: post the new state once per change, within the limit
                 try:
                     await self._admit(destination, now)
                 except _Wait as wait:
                     waits.append(wait.seconds)  # the other cards are updated now; this one when there is room
                     continue
-                await self._robot.post(_robot_target(directory, handle.channel), self._robot_message(card))
+                await self._robot.post(_robot_target(directory, handle.channel), robot_message(handle.platform, card))
                 async with self._db.transaction() as session:
                     stored = await session.get(CardMessage, handle.id)
                     if stored is not None:
@@ -372,9 +372,6 @@ class Dispatcher:
                                  channel_kind=destination.kind, to=destination.label, digest=len(listed) + more)
         self._digested.update(folded)
         return True
-
-    def _robot_message(self, card: Card) -> dict[str, Any]:
-        return dingtalk_message(card, title=card.fallback)
 
     async def _failed(self, row: Claimed, error: SendError, now: datetime) -> None:
         permanent = isinstance(error, PermanentSendError) or row.attempts >= MAX_ATTEMPTS

@@ -10,13 +10,15 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.robots.config import RobotTarget
-from adapters.robots.send import DingTalkRobotSender
+from adapters.robots.render import dingtalk_message, robot_message
+from adapters.robots.send import RobotSender
 from adapters.slack.send import SlackSender
 from cards.build import incident_card
 from cards.i18n import Translator
 from core.model import IncidentStatus, IncidentView, Severity
 from core.ports import Destination, PermanentSendError, RetryableSendError, SendError
 from tests.fakes.dingtalk import FakeDingTalkRobot
+from tests.fakes.robots import FakeFeishuRobot, FakeWeComRobot
 from tests.fakes.slack import FakeSlack
 
 TOKEN = "xoxb-conformance-secret-token"
@@ -39,10 +41,8 @@ async def _slack(fake: FakeSlack, inject: Callable[[FakeSlack], None]) -> Send:
 async def _robot(fake: FakeDingTalkRobot, inject: Callable[[FakeDingTalkRobot], None],
                  http: httpx.AsyncClient) -> Send:
     inject(fake)
-    sender = DingTalkRobotSender(http)
+    sender = RobotSender(http)
     target = RobotTarget("dingtalk-robot", fake.webhook_url, ROBOT_SECRET)
-    from adapters.robots.render import dingtalk_message
-
     return lambda: sender.post(target, dingtalk_message(CARD, CARD.fallback))
 
 
@@ -85,12 +85,48 @@ async def test_dingtalk_robot_sender(name: str, inject: Callable[[FakeDingTalkRo
             assert fake.messages[0]["msgtype"] == "actionCard"
 
 
+# Feishu custom bot and WeCom group robot: (platform, fake, injected failure, expected)
+OTHER_ROBOT_CASES = [
+    ("feishu-robot", "ok", lambda fake: None, None),
+    ("feishu-robot", "429", lambda fake: fake.fail_next(status=429), RetryableSendError),
+    ("feishu-robot", "500", lambda fake: fake.fail_next(status=500), RetryableSendError),
+    ("feishu-robot", "frequency limited 11232", lambda fake: fake.code_next(11232), RetryableSendError),
+    ("feishu-robot", "sign match fail 19021", lambda fake: fake.code_next(19021), PermanentSendError),
+    ("feishu-robot", "keywords 19024", lambda fake: fake.code_next(19024), PermanentSendError),
+    ("wecom-robot", "ok", lambda fake: None, None),
+    ("wecom-robot", "500", lambda fake: fake.fail_next(status=500), RetryableSendError),
+    ("wecom-robot", "freq out of limit 45009", lambda fake: fake.code_next(45009), RetryableSendError),
+    ("wecom-robot", "busy -1", lambda fake: fake.code_next(-1), RetryableSendError),
+    ("wecom-robot", "invalid webhook url 93000", lambda fake: fake.code_next(93000), PermanentSendError),
+]
+
+
+@pytest.mark.parametrize(("platform", "name", "inject", "expected"), OTHER_ROBOT_CASES,
+                         ids=[f"{case[0]}-{case[1]}" for case in OTHER_ROBOT_CASES])
+async def test_feishu_and_wecom_robot_senders(platform: str, name: str,
+                                              inject: Callable[[FakeFeishuRobot | FakeWeComRobot], None],
+                                              expected: type[SendError] | None) -> None:
+    fake: FakeFeishuRobot | FakeWeComRobot
+    if platform == "feishu-robot":
+        fake, secret = FakeFeishuRobot(token=ROBOT_TOKEN, secret=ROBOT_SECRET), ROBOT_SECRET
+    else:
+        fake, secret = FakeWeComRobot(key=ROBOT_TOKEN), None  # a WeCom robot's key is its only secret
+    secrets = [value for value in (ROBOT_TOKEN, secret) if value]
+    with fake:
+        inject(fake)
+        target = RobotTarget(platform, fake.webhook_url, secret)
+        async with httpx.AsyncClient(trust_env=False) as http:
+            sender = RobotSender(http)
+            await _check(lambda: sender.post(target, robot_message(platform, CARD)), expected, secrets)
+        assert len(fake.messages) == (1 if expected is None else 0)
+
+
 async def test_unreachable_platforms_are_retryable_without_secrets() -> None:
     sender = SlackSender(AsyncWebClient(token=TOKEN, base_url="http://127.0.0.1:9/api/"))
     await _check(lambda: sender.send(Destination("slack", "channel", "C1"), CARD), RetryableSendError, [TOKEN])
     target = RobotTarget("dingtalk-robot", f"http://127.0.0.1:9/robot/send?access_token={ROBOT_TOKEN}", ROBOT_SECRET)
     async with httpx.AsyncClient(trust_env=False) as http:
-        robot = DingTalkRobotSender(http)
+        robot = RobotSender(http)
         await _check(lambda: robot.post(target, {"msgtype": "text", "text": {"content": "x"}}), RetryableSendError,
                      [ROBOT_TOKEN, ROBOT_SECRET])
     assert ROBOT_TOKEN not in repr(target)

@@ -1,4 +1,5 @@
-"""Platform renderers of the neutral card: Slack Block Kit and the DingTalk robot, within each platform's limits."""
+"""Platform renderers of the neutral card: Slack Block Kit and the three webhook robots, within each platform's
+limits."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.robots.render import dingtalk_message
-from adapters.robots.verify import dingtalk_sign
+from adapters.robots.render import dingtalk_message, feishu_message, robot_text, wecom_message
+from adapters.robots.verify import dingtalk_sign, feishu_sign
 from adapters.slack.render import card_blocks
 from cards.build import incident_card
 from cards.i18n import Translator
@@ -166,6 +167,57 @@ def test_dingtalk_message_of_a_huge_incident_fits_the_robot_limit(links: dict[st
         assert [button["actionURL"] for button in body["btns"]] == [LINKS["ack"], LINKS["resolve"]]
     else:
         assert message["msgtype"] == "markdown"
+
+
+@pytest.mark.parametrize("links", [LINKS, None], ids=["buttons", "no-buttons"])
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_feishu_card_of_a_huge_incident_fits_the_bot_limit_with_its_sign(links: dict[str, str] | None,
+                                                                        locale: str) -> None:
+    huge = card(replace(HUGE, status=IncidentStatus.TRIGGERED), locale, links)
+    message = feishu_message(huge)
+    signed = {"timestamp": "1799999999", "sign": feishu_sign("s" * 64, 1799999999), **message}
+    assert body_bytes(signed) <= 20_000  # platforms.md §2.3: custom bot body ≤ 20 KB
+    header = message["card"]["header"]
+    assert header["template"] == "red" and header["title"]["content"].startswith("#12 磁盘")
+    assert len(header["title"]["content"]) <= 200
+    actions = [element for element in message["card"]["elements"] if element["tag"] == "action"]
+    if links:
+        assert [(button["url"], button["type"]) for button in actions[0]["actions"]] == [
+            (LINKS["ack"], "primary"), (LINKS["resolve"], "danger")]
+    else:
+        assert actions == []
+
+
+def test_feishu_card_of_a_resolved_incident_is_green_and_untrimmed() -> None:
+    resolved = card(replace(VIEW, status=IncidentStatus.RESOLVED, resolved_at=datetime(2026, 12, 1, 3, tzinfo=UTC)))
+    message = feishu_message(resolved)
+    assert message["card"]["header"]["template"] == "green"
+    body = message["card"]["elements"][0]["content"]
+    assert body.startswith("**Resolved") and "- `cluster` = `prod`" in body and "…" not in body
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_wecom_markdown_of_a_huge_incident_fits_and_keeps_its_links(locale: str) -> None:
+    huge = card(replace(HUGE, status=IncidentStatus.TRIGGERED), locale, LINKS)
+    content = wecom_message(huge)["markdown"]["content"]
+    assert len(content.encode()) <= 4096  # platforms.md §4.3: robot markdown ≤ 4096 bytes
+    assert content.startswith("### 🔴 #12 磁盘")
+    assert content.endswith(f"({LINKS['ack']})  [{huge.buttons[1].label}]({LINKS['resolve']})")
+    assert "…" in content
+
+
+def test_robot_text_is_cut_on_a_character_within_each_limit() -> None:
+    text = "值班" * 4_000  # 24,000 bytes of three-byte characters
+    wecom = robot_text("wecom-robot", text)["text"]["content"]
+    assert len(wecom.encode()) <= 2048 and wecom.endswith("…") and set(wecom[:-1]) == {"值", "班"}
+    feishu = robot_text("feishu-robot", text)["content"]["text"]
+    assert len(feishu.encode()) < 20_000 and feishu.endswith("…")
+    assert robot_text("wecom-robot", "short")["text"]["content"] == "short"
+
+
+def test_feishu_sign_known_answer() -> None:
+    """platforms.md §2.3: timestamp 1599360473 with secret demo-secret."""
+    assert feishu_sign("demo-secret", 1599360473) == "3/MaVZ8JLIy4TUG+7KSFJqvUkTKd+HWY8g+56DZWq8s="
 
 
 def test_dingtalk_message_of_a_normal_card_is_not_trimmed() -> None:

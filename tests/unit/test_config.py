@@ -107,6 +107,11 @@ ROBOT = {"id": "ding-robot", "platform": "dingtalk-robot", "webhook": "https://o
      ["services[0].integrations[0].key: String should match pattern '^[A-Za-z0-9_-]{16,128}$'"]),
     (update("", channels=[{"id": "ding-robot", "platform": "dingtalk-robot"}]),
      ["channels[0]: a dingtalk-robot channel needs webhook or webhook_file"]),
+    (update("", channels=[{"id": "ops-feishu", "platform": "feishu-robot", "secret": "s"}]),
+     ["channels[0]: a feishu-robot channel needs webhook or webhook_file"]),
+    (update("", channels=[{"id": "ops-wecom", "platform": "wecom-robot", "secret": "s",
+                           "webhook": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}]),
+     ["channels[0]: a wecom-robot has no sign secret: the key in its webhook URL is the secret"]),
     # the schedules issue's list of configs that `dutybot check` must refuse
     (update("schedules.0", name="x" * 41), ["schedules[0].name: String should have at most 40 characters"]),
     (update("schedules.0", overrides=[{"start": "2026-12-02T00:00", "end": "2026-12-01T00:00", "user": "alice"}]),
