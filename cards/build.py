@@ -19,6 +19,7 @@ MAX_ESCALATE_LEVELS = 20  # a policy longer than this offers its first 20 levels
 SILENCE_ACTION = "silence"
 SNOOZE_ACTION = "snooze"  # a menu of SNOOZE_PRESETS on app cards
 PEOPLE_REASSIGN, PEOPLE_ADD = "reassign", "responders"  # buttons that open a people picker on app cards
+EDIT_ACTION, MERGE_ACTION = "edit", "merge"  # buttons that open a form on app cards: edit the incident, merge it
 ESCALATE_ACTION = "escalate"  # a menu of the incident's levels on app cards: page that level now
 LINK_SILENCE_PRESET = "1h"  # a robot card cannot hold a menu: it offers this one quick silence as a link
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
@@ -111,7 +112,8 @@ def actor_name(actor: str | None, t: Translator) -> str:
 def _buttons(view: IncidentView, t: Translator, links: Mapping[str, str] | None) -> tuple[Button, ...]:
     """What can be done to the incident as it is now. Robots (`links`) get one-click links for acknowledge and
     resolve only; app platforms also give an acknowledged incident back, wake a snoozed one, reopen a resolved
-    one, comment, and reassign an open one or add responders to it (both open a people picker)."""
+    one, comment, reassign an open one or add responders to it (both open a people picker), edit any (a post-
+    mortem fixes the title) and merge an open one into another (both open a form)."""
     status = view.status
     wanted: list[tuple[str, str]] = []
     if status is IncidentStatus.TRIGGERED:
@@ -126,6 +128,9 @@ def _buttons(view: IncidentView, t: Translator, links: Mapping[str, str] | None)
         wanted.append(("comment", "default"))
         if status is not IncidentStatus.RESOLVED:
             wanted += [(PEOPLE_REASSIGN, "default"), (PEOPLE_ADD, "default")]
+        wanted.append((EDIT_ACTION, "default"))
+        if status is not IncidentStatus.RESOLVED:
+            wanted.append((MERGE_ACTION, "default"))
     return tuple(
         Button(action=action, label=t(f"button.{action}"), style=style,
                url=None if links is None else links.get(action))

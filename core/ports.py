@@ -100,6 +100,7 @@ class InboundAction:
     text: str | None = None  # the comment, once the form was submitted
     channel: str | None = None
     option: str | None = None  # what was chosen from a card menu: the preset of a silence (30m, 1h, …)
+    fields: tuple[tuple[str, str], ...] = ()  # more values of a submitted form: (("description", "…"),)
 
 
 @dataclass(frozen=True)

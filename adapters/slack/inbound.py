@@ -18,6 +18,8 @@ from adapters.slack.parse import (
     block_action,
     command_button,
     comment_submission,
+    edit_submission,
+    merge_submission,
     override_submission,
     people_submission,
     slash_command,
@@ -26,12 +28,18 @@ from adapters.slack.render import (
     COMMAND_BUTTON_PREFIX,
     COMMENT_BLOCK,
     COMMENT_CALLBACK,
+    EDIT_CALLBACK,
+    EDIT_TITLE,
+    MERGE_CALLBACK,
+    MERGE_INTO,
     OVERRIDE_CALLBACK,
     PEOPLE_BLOCK,
     PEOPLE_CALLBACK,
     command_answer,
     comment_modal,
+    edit_modal,
     escape_mrkdwn,
+    merge_modal,
     override_modal,
     people_modal,
 )
@@ -59,6 +67,10 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
                 form = reply.form
                 if action.action in PEOPLE_VERBS:
                     view = people_modal(action.incident_id, action.action, form, action.channel)
+                elif action.action == "edit":
+                    view = edit_modal(action.incident_id, form, reply.choices, action.channel)
+                elif action.action == "merge":
+                    view = merge_modal(action.incident_id, form, action.channel)
                 else:
                     view = comment_modal(action.incident_id, form["title"], form["label"], form["submit"],
                                          form["cancel"])
@@ -73,29 +85,35 @@ def build_app(signing_secret: str, client: AsyncWebClient, handler: InboundHandl
     for action_id in CARD_ACTIONS:
         app.action(action_id)(on_card_action)
 
-    @app.view(COMMENT_CALLBACK)
-    async def on_comment(ack: AsyncAck, body: dict[str, Any]) -> None:
-        action = comment_submission(body)
-        if action is None:
-            await ack(response_action="errors", errors={COMMENT_BLOCK: "?"})
-            return
-        reply = await handler.on_action(action)
-        if not reply.ok and reply.text:
-            await ack(response_action="errors", errors={COMMENT_BLOCK: reply.text})
+    async def answer_form(ack: AsyncAck, block: str, reply: ActionReply | None) -> None:
+        """Close the modal, or keep it open with the reason under `block` (Slack shows at most 150 chars)."""
+        if reply is None:  # the submission was not one of our forms' shapes
+            await ack(response_action="errors", errors={block: "?"})
+        elif not reply.ok and reply.text:
+            await ack(response_action="errors", errors={block: reply.text[:150]})
         else:
             await ack()
 
+    @app.view(COMMENT_CALLBACK)
+    async def on_comment(ack: AsyncAck, body: dict[str, Any]) -> None:
+        action = comment_submission(body)
+        await answer_form(ack, COMMENT_BLOCK, await handler.on_action(action) if action else None)
+
+    @app.view(EDIT_CALLBACK)
+    async def on_edit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        action = edit_submission(body)
+        await answer_form(ack, EDIT_TITLE, await handler.on_action(action) if action else None)
+
+    # the people picker and the merge form stand for `/incident reassign|add|merge …`: they share its path
     @app.view(PEOPLE_CALLBACK)
     async def on_people(ack: AsyncAck, body: dict[str, Any]) -> None:
         command = people_submission(body)
-        if command is None:
-            await ack(response_action="errors", errors={PEOPLE_BLOCK: "?"})
-            return
-        reply = await handler.on_command(command)  # the same path as `/incident reassign 42 @bob`
-        if not reply.ok and reply.text:
-            await ack(response_action="errors", errors={PEOPLE_BLOCK: reply.text[:150]})
-        else:
-            await ack()
+        await answer_form(ack, PEOPLE_BLOCK, await handler.on_command(command) if command else None)
+
+    @app.view(MERGE_CALLBACK)
+    async def on_merge(ack: AsyncAck, body: dict[str, Any]) -> None:
+        command = merge_submission(body)
+        await answer_form(ack, MERGE_INTO, await handler.on_command(command) if command else None)
 
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         reply = await handler.on_command(slash_command(body))

@@ -8,10 +8,20 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.slack.render import COMMENT_BLOCK, COMMENT_INPUT, OPTION_SEPARATOR, PEOPLE_BLOCK, PEOPLE_INPUT
+from adapters.slack.render import (
+    COMMENT_BLOCK,
+    COMMENT_INPUT,
+    EDIT_DESCRIPTION,
+    EDIT_SEVERITY,
+    EDIT_TITLE,
+    MERGE_INTO,
+    OPTION_SEPARATOR,
+    PEOPLE_BLOCK,
+    PEOPLE_INPUT,
+)
 from core.ports import InboundAction, InboundCommand, InboundOverride
 
-CARD_BUTTONS = ("ack", "unack", "wake", "resolve", "reopen", "comment", "reassign", "responders")
+CARD_BUTTONS = ("ack", "unack", "wake", "resolve", "reopen", "comment", "reassign", "responders", "edit", "merge")
 CARD_MENUS = ("snooze", "escalate", "silence")  # select menus: the option chosen is "<incident id>:<choice>"
 CARD_ACTIONS = CARD_BUTTONS + CARD_MENUS
 MAX_INCIDENT_ID = 2**31 - 1  # the database's integer
@@ -91,6 +101,54 @@ def people_submission(body: Mapping[str, Any]) -> InboundCommand | None:
     return InboundCommand(platform="slack", account=str((body.get("user") or {}).get("id", "")), command="incident",
                           text=f"{PEOPLE_VERBS[metadata['verb']]} {incident_id} {mentions}",
                           channel=str(metadata.get("channel") or ""))
+
+
+def edit_submission(body: Mapping[str, Any]) -> InboundAction | None:
+    """The Edit… form's `view_submission`: the title as `text`, the severity as `option`, and the description
+    in `fields` when the form had it (cleared when emptied; left alone when the form did not show it)."""
+    metadata, values = _view(body)
+    incident_id = _incident_id(metadata.get("incident_id"))
+    title = _value(values, EDIT_TITLE)
+    severity = _value(values, EDIT_SEVERITY, "selected_option")
+    if incident_id is None or not isinstance(title, str):
+        return None
+    fields: tuple[tuple[str, str], ...] = ()
+    if EDIT_DESCRIPTION in values:
+        description = _value(values, EDIT_DESCRIPTION)
+        fields = (("description", description if isinstance(description, str) else ""),)
+    chosen = severity.get("value") if isinstance(severity, Mapping) else None
+    return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")), action="edit",
+                         incident_id=incident_id, text=title, option=chosen if isinstance(chosen, str) else None,
+                         channel=str(metadata.get("channel") or "") or None, fields=fields)
+
+
+def merge_submission(body: Mapping[str, Any]) -> InboundCommand | None:
+    """The Merge into… form's `view_submission` as the `/incident merge <this> into <that>` command."""
+    metadata, values = _view(body)
+    incident_id = _incident_id(metadata.get("incident_id"))
+    into = _incident_id(_value(values, MERGE_INTO))
+    if incident_id is None or into is None:
+        return None
+    return InboundCommand(platform="slack", account=str((body.get("user") or {}).get("id", "")), command="incident",
+                          text=f"merge {incident_id} into {into}", channel=str(metadata.get("channel") or ""))
+
+
+def _view(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A submitted view's private_metadata (an object, or empty when it is not one) and its input values."""
+    view = body.get("view") if isinstance(body.get("view"), Mapping) else {}
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError):
+        metadata = {}
+    values = (view.get("state") or {}).get("values") if isinstance(view.get("state"), Mapping) else None
+    return (metadata if isinstance(metadata, dict) else {}), (values if isinstance(values, dict) else {})
+
+
+def _value(values: Mapping[str, Any], block: str, key: str = "value") -> Any:
+    """What the input whose action_id is its block_id holds (`value`; a select's `selected_option`), or None."""
+    element = values.get(block)
+    element = element.get(block) if isinstance(element, Mapping) else None
+    return element.get(key) if isinstance(element, Mapping) else None
 
 
 def override_submission(body: Mapping[str, Any]) -> InboundOverride | None:

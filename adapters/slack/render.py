@@ -1,4 +1,4 @@
-"""Neutral card → Block Kit; the comment modal; texts trimmed to Slack's limits."""
+"""Neutral card → Block Kit; the modals its buttons open; texts trimmed to Slack's limits."""
 
 from __future__ import annotations
 
@@ -103,6 +103,63 @@ def people_modal(incident_id: int, verb: str, form: dict[str, str], channel: str
                     "element": {"type": "multi_users_select", "action_id": PEOPLE_INPUT,
                                 "max_selected_items": 50}}],
     }
+
+
+EDIT_CALLBACK, MERGE_CALLBACK = "edit_modal", "merge_modal"
+EDIT_TITLE, EDIT_SEVERITY, EDIT_DESCRIPTION, MERGE_INTO = "title", "severity", "description", "into"
+MAX_INPUT = 3000  # plain_text_input max_length (Block Kit)
+MAX_EDIT_TITLE = 500  # an incident title (bot/services/incident_changes.py MAX_TITLE)
+
+
+def _modal(callback: str, form: Mapping[str, str], blocks: list[dict[str, Any]],
+           metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": callback, "private_metadata": json.dumps(dict(metadata)),
+        "title": {"type": "plain_text", "text": form["title"][:MAX_MODAL_TITLE]},
+        "submit": {"type": "plain_text", "text": form["submit"][:MAX_MODAL_TITLE]},
+        "close": {"type": "plain_text", "text": form["cancel"][:MAX_MODAL_TITLE]},
+        "blocks": blocks,
+    }
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False,
+           hint: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
+             "element": {**element, "action_id": block_id}, "optional": optional}
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def edit_modal(incident_id: int, form: Mapping[str, str], severities: Sequence[tuple[str, str]],
+               channel: str | None) -> dict[str, Any]:
+    """Edit… on a card: the title, the severity and (when it fits a form) the description, filled in as they
+    are now. A description longer than a form holds is left out, and left as it is, with a note saying so."""
+    options = {value: {"text": {"type": "plain_text", "text": label[:MAX_OPTION_TEXT]}, "value": value}
+               for value, label in severities}
+    severity: dict[str, Any] = {"type": "static_select", "options": list(options.values())}
+    if form.get("value_severity") in options:
+        severity["initial_option"] = options[form["value_severity"]]
+    title: dict[str, Any] = {"type": "plain_text_input", "max_length": MAX_EDIT_TITLE}
+    if form.get("value_title"):
+        title["initial_value"] = form["value_title"][:MAX_EDIT_TITLE]
+    blocks = [_input(EDIT_TITLE, form["title_label"], title), _input(EDIT_SEVERITY, form["severity_label"], severity)]
+    description = form.get("value_description")
+    if description is not None and len(description) <= MAX_INPUT:
+        element: dict[str, Any] = {"type": "plain_text_input", "multiline": True, "max_length": MAX_INPUT}
+        if description:
+            element["initial_value"] = description
+        blocks.append(_input(EDIT_DESCRIPTION, form["description_label"], element, optional=True))
+    elif description is not None:
+        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": form["description_note"]}]})
+    return _modal(EDIT_CALLBACK, form, blocks, {"incident_id": incident_id, "channel": channel or ""})
+
+
+def merge_modal(incident_id: int, form: Mapping[str, str], channel: str | None) -> dict[str, Any]:
+    """Merge into… on a card: the number of the incident that takes this one's alerts."""
+    element = {"type": "number_input", "is_decimal_allowed": False, "min_value": "1"}
+    return _modal(MERGE_CALLBACK, form, [_input(MERGE_INTO, form["label"], element, hint=form.get("hint"))],
+                  {"incident_id": incident_id, "channel": channel or ""})
 
 
 def escape_mrkdwn(text: str) -> str:

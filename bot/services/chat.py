@@ -7,15 +7,18 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.db.database import Database
+from bot.db.tables import Incident
 from bot.directory import Directory
 from bot.services import chat_incidents
 from bot.services.chat_overrides import create_from_chat, override_form, parse_command
-from bot.services.incident_changes import ChangeRefused, escalate_now
+from bot.services.incident_changes import ChangeRefused, edit, escalate_now
 from bot.services.incidents import act
 from bot.services.records import enqueue_update
 from bot.services.silences import SilenceRefused, silence_incident
 from cards.build import (
+    EDIT_ACTION,
     ESCALATE_ACTION,
+    MERGE_ACTION,
     PEOPLE_ADD,
     PEOPLE_REASSIGN,
     SILENCE_ACTION,
@@ -26,7 +29,7 @@ from cards.build import (
 )
 from cards.i18n import Translator
 from core.incident import SNOOZE_PRESETS, snooze_length
-from core.model import Action
+from core.model import Action, Severity
 from core.ports import ActionReply, InboundAction, InboundCommand, InboundOverride
 from core.schedule import next_change, on_call
 from core.stages.mute import QUICK_PRESETS
@@ -69,6 +72,13 @@ class ChatInbound:
                 form = {"title": t("modal.responders.title"), "label": t("modal.responders.label"),
                         "submit": t("modal.responders.submit")}
             return ActionReply(form={**form, "cancel": t("modal.comment.cancel")})
+        if action.action == EDIT_ACTION:
+            return await self._edit(action, user.id, t)
+        if action.action == MERGE_ACTION:  # the form; its answer comes as `/incident merge <this> into <that>`
+            return ActionReply(form={"title": t("modal.merge.title"), "label": t("modal.merge.label",
+                                                                                 number=action.incident_id),
+                                     "hint": t("modal.merge.hint", number=action.incident_id),
+                                     "submit": t("modal.merge.submit"), "cancel": t("modal.comment.cancel")})
         if action.action == "comment" and action.text is None:
             return ActionReply(form={"title": t("modal.comment.title"), "label": t("modal.comment.label"),
                                      "submit": t("modal.comment.submit"), "cancel": t("modal.comment.cancel")})
@@ -98,6 +108,36 @@ class ChatInbound:
             return ActionReply(text=t("chat.unchanged", number=action.incident_id,
                                       status=t(f"status.{result.status.value}")))
         return ActionReply()
+
+    async def _edit(self, action: InboundAction, user_id: str, t: Translator) -> ActionReply:
+        """Edit… on a card: the form filled in with the incident as it is now, or, once submitted, the change
+        (only what differs is written, and it stays: later alerts do not overwrite it)."""
+        if action.text is None:
+            async with self._db.transaction() as session:
+                incident = await session.get(Incident, action.incident_id)
+                if incident is None:
+                    return ActionReply(text=t("chat.incident_missing", number=action.incident_id), ok=False)
+                now_as = {"value_title": incident.title, "value_severity": incident.severity,
+                          "value_description": incident.description or ""}
+            form = {"title": t("modal.edit.title"), "title_label": t("modal.edit.title_label"),
+                    "severity_label": t("modal.edit.severity_label"),
+                    "description_label": t("modal.edit.description_label"),
+                    "description_note": t("modal.edit.description_too_long"),
+                    "submit": t("modal.edit.submit"), "cancel": t("modal.comment.cancel"), **now_as}
+            return ActionReply(form=form, choices=tuple((severity.value, t(f"severity.{severity.value}"))
+                                                        for severity in Severity))
+        severity = Severity(action.option) if action.option in {item.value for item in Severity} else None
+        try:
+            async with self._db.transaction() as session:
+                changed = await edit(session, action.incident_id, user_id, self._now(), title=action.text,
+                                     severity=severity, description=dict(action.fields).get("description"),
+                                     via=action.platform)
+        except ChangeRefused as refused:
+            return ActionReply(text=t(f"change.{refused.reason}", **refused.values), ok=False)
+        if changed:
+            self._on_change()
+        return ActionReply(text=t("incident_cmd.edited" if changed else "incident_cmd.edit_unchanged",
+                                  number=action.incident_id))
 
     async def _escalate(self, action: InboundAction, user_id: str, t: Translator) -> ActionReply:
         """Page the chosen level of the incident's own policy now, as the person who chose it."""

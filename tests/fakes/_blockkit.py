@@ -76,6 +76,20 @@ class _BlockChecker:
                 for i, option in enumerate(self._list(el.get("options"), f"{path}/options",
                                                       MENU_OPTION_LIMITS[el["type"]])):
                     self._option(option, f"{path}/options/{i}")
+            if "initial_option" in el and el["initial_option"] not in (el.get("options") or []):
+                self.err(f"{path}/initial_option", "must be one of the options")
+        elif el["type"] == "plain_text_input":
+            limit = el.get("max_length", 3000)
+            if not isinstance(limit, int) or not 1 <= limit <= 3000:
+                self.err(f"{path}/max_length", "must be an integer from 1 to 3000")
+            elif "initial_value" in el:
+                self._str(el["initial_value"], f"{path}/initial_value", limit, required=True)
+        elif el["type"] == "number_input":
+            if not isinstance(el.get("is_decimal_allowed"), bool):
+                self.err(f"{path}/is_decimal_allowed", "is a required boolean")
+            for bound in ("min_value", "max_value", "initial_value"):
+                if bound in el:
+                    self._str(el[bound], f"{path}/{bound}", 10, required=True)
 
     def _option(self, option: Any, path: str) -> None:
         """An option object: plain_text text of at most 75 characters, a value of at most 150."""

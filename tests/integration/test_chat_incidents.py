@@ -3,12 +3,14 @@ a command that cannot be done says why and changes nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.fakes.slack import FakeSlack
-from tests.support import Harness, alert, dm_users, post_slack, slack_command_form
+from tests.support import Harness, alert, dm_users, post_slack, slack_action_form, slack_command_form
 
 
 async def _say(harness: Harness, fake_slack: FakeSlack, text: str, user: str = "UALICE") -> str:
@@ -143,35 +145,41 @@ async def test_the_card_escalates_to_a_level_as_the_person_who_chose_it(harness:
     assert _card_menu(fake_slack, "escalate") is None  # a resolved incident offers no escalation
 
 
+async def _open_form(harness: Harness, fake_slack: FakeSlack, button: str, number: int = 1,
+                     user: str = "UBOB") -> dict[str, Any]:
+    """Click `button` on incident `number`'s card as `user`; the modal Slack was asked to open."""
+    opened = len(fake_slack.calls_to("views.open"))
+    harness.clock.advance(seconds=1)
+    click = slack_action_form(user, button, number, fake_slack.response_url())
+    assert (await post_slack(harness.client, click, harness.clock())).status_code == 200
+    view = fake_slack.calls_to("views.open")[opened].params["view"]
+    return dict(json.loads(view) if isinstance(view, str) else view)
+
+
+async def _submit(harness: Harness, view: dict[str, Any], values: dict[str, dict[str, Any]],
+                  user: str = "UBOB") -> Any:
+    """Submit `view` as Slack does: `values` maps each block id to its element's state (action id = block id)."""
+    state = {block: {block: value} for block, value in values.items()}
+    submission = {"type": "view_submission", "user": {"id": user, "team_id": "T1"}, "team": {"id": "T1"},
+                  "api_app_id": "A1", "view": {**view, "id": "V1", "state": {"values": state}}}
+    harness.clock.advance(seconds=1)
+    return await post_slack(harness.client, urlencode({"payload": json.dumps(submission)}).encode(), harness.clock())
+
+
 async def _pick_people(harness: Harness, fake_slack: FakeSlack, button: str, people: list[str],
                        user: str = "UBOB") -> Any:
     """Click `button` on the card as `user`, then submit Slack's people picker with `people`."""
-    import json
-    from urllib.parse import urlencode
-
-    from tests.support import slack_action_form
-
-    opened = len(fake_slack.calls_to("views.open"))
-    harness.clock.advance(seconds=1)
-    click = slack_action_form(user, button, 1, fake_slack.response_url())
-    assert (await post_slack(harness.client, click, harness.clock())).status_code == 200
-    view = fake_slack.calls_to("views.open")[opened].params["view"]
-    view = json.loads(view) if isinstance(view, str) else view
+    view = await _open_form(harness, fake_slack, button, user=user)
     (block,) = view["blocks"]
-    assert block["element"]["type"] == "multi_users_select"
-    submission = {"type": "view_submission", "user": {"id": user, "team_id": "T1"}, "team": {"id": "T1"},
-                  "api_app_id": "A1", "view": {**view, "id": "V1", "state": {"values": {block["block_id"]: {
-                      block["element"]["action_id"]: {"type": "multi_users_select", "selected_users": people}}}}}}
-    harness.clock.advance(seconds=1)
-    return await post_slack(harness.client, urlencode({"payload": json.dumps(submission)}).encode(), harness.clock())
+    assert block["element"]["type"] == "multi_users_select" and block["element"]["action_id"] == block["block_id"]
+    return await _submit(harness, view, {block["block_id"]: {"type": "multi_users_select", "selected_users": people}},
+                         user=user)
 
 
 async def test_reassign_and_add_responders_from_the_card_with_slacks_people_picker(
         harness: Harness, fake_slack: FakeSlack) -> None:
     await harness.post_alerts([alert()])
     await harness.work()
-    import json
-
     (card,) = [message for (channel, _), message in fake_slack.messages.items() if channel == "CSRE"]
     blocks = card["blocks"] if isinstance(card["blocks"], list) else json.loads(card["blocks"])
     labels = [element["text"]["text"] for block in blocks if block["type"] == "actions"
@@ -197,3 +205,87 @@ async def test_reassign_and_add_responders_from_the_card_with_slacks_people_pick
     await harness.work()
     added = [e for e in (await _incident(harness, 1))["timeline"] if e["kind"] == "responders_added"][0]
     assert (added["actor"], added["data"]["users"]) == ("carol", ["bob"])
+
+
+def _severity(view: dict[str, Any], value: str) -> dict[str, Any]:
+    (block,) = [block for block in view["blocks"] if block.get("block_id") == "severity"]
+    (option,) = [option for option in block["element"]["options"] if option["value"] == value]
+    return {"type": "static_select", "selected_option": option}
+
+
+async def test_edit_from_the_card_fills_in_the_incident_and_the_change_stays(
+        harness: Harness, fake_slack: FakeSlack) -> None:
+    await harness.post_alerts([alert()])
+    await harness.work()
+    view = await _open_form(harness, fake_slack, "edit")
+    inputs = {block["block_id"]: block["element"] for block in view["blocks"] if block["type"] == "input"}
+    assert set(inputs) == {"title", "severity", "description"}
+    assert inputs["title"]["initial_value"] == "HighCPU on prod"
+    assert inputs["severity"]["initial_option"]["value"] == "critical"
+    assert [option["text"]["text"] for option in inputs["severity"]["options"]] == ["Critical", "Warning", "Info"]
+
+    refused = await _submit(harness, view, {"title": {"type": "plain_text_input", "value": "  "},
+                                            "severity": _severity(view, "warning"),
+                                            "description": {"type": "plain_text_input", "value": None}})
+    assert refused.json() == {"response_action": "errors", "errors": {"title": "The title must not be empty."}}
+    assert (await _incident(harness, 1))["severity"] == "critical"  # nothing of a refused form is kept
+
+    done = await _submit(harness, view, {"title": {"type": "plain_text_input", "value": "Primary DB down"},
+                                         "severity": _severity(view, "warning"),
+                                         "description": {"type": "plain_text_input", "value": "Failover *now*"}})
+    assert done.status_code == 200 and not done.content  # the modal closes
+    incident = await _incident(harness, 1)
+    assert (incident["title"], incident["severity"], incident["description"]) == (
+        "Primary DB down", "warning", "Failover *now*")
+    edited = [entry for entry in incident["timeline"] if entry["kind"] == "edited"]
+    assert [(entry["actor"], entry["data"]["via"]) for entry in edited] == [("bob", "slack")]
+    await harness.work()
+    updates = [call for call in fake_slack.calls_to("chat.update") if call.params["channel"] == "CSRE"]
+    assert updates and "Primary DB down" in json.dumps(updates[-1].params, ensure_ascii=False)
+
+    await harness.post_alerts([alert(fingerprint="fp-2", severity="critical")])  # merges into #1
+    await harness.work()
+    incident = await _incident(harness, 1)
+    assert (incident["alert_count"], incident["severity"], incident["title"]) == (2, "warning", "Primary DB down")
+
+    again = await _open_form(harness, fake_slack, "edit")  # the form shows the incident as it is now
+    inputs = {block["block_id"]: block["element"] for block in again["blocks"] if block["type"] == "input"}
+    assert (inputs["title"]["initial_value"], inputs["description"]["initial_value"]) == (
+        "Primary DB down", "Failover *now*")
+
+
+async def test_a_description_too_long_for_the_form_is_left_as_it_is(harness: Harness,
+                                                                    fake_slack: FakeSlack) -> None:
+    await harness.post_alerts([alert()])
+    long_text = "line of the runbook\n" * 400  # 8,000 characters: more than a Slack input holds
+    assert (await harness.api("PATCH", "/incidents/1", json={"description": long_text})).status_code == 200
+    view = await _open_form(harness, fake_slack, "edit")
+    assert "description" not in [block.get("block_id") for block in view["blocks"]]
+    assert "longer than this form can hold" in json.dumps(view)
+    done = await _submit(harness, view, {"title": {"type": "plain_text_input", "value": "Renamed"},
+                                         "severity": _severity(view, "critical")})
+    assert done.status_code == 200
+    incident = await _incident(harness, 1)
+    assert (incident["title"], incident["description"]) == ("Renamed", long_text)
+
+
+async def test_merge_from_the_card_into_another_incident(harness: Harness, fake_slack: FakeSlack) -> None:
+    await harness.post_alerts([alert()])
+    await harness.post_alerts([alert(name="DiskFull", fingerprint="fp-2")])
+    await harness.work()
+    view = await _open_form(harness, fake_slack, "merge", number=2)
+    (block,) = view["blocks"]
+    assert block["element"]["type"] == "number_input" and "Merge #2 into" in block["label"]["text"]
+
+    for into, error in (("2", "Incident #2 cannot be merged into itself."), ("99", "Incident #99 was not found.")):
+        refused = await _submit(harness, view, {"into": {"type": "number_input", "value": into}})
+        assert refused.json() == {"response_action": "errors", "errors": {"into": error}}
+    assert (await _incident(harness, 2))["status"] == "triggered"
+
+    done = await _submit(harness, view, {"into": {"type": "number_input", "value": "1"}}, user="UCAROL")
+    assert done.status_code == 200 and not done.content
+    source, target = await _incident(harness, 2), await _incident(harness, 1)
+    assert source["status"] == "resolved" and target["alert_count"] == 2
+    merged = [entry for entry in target["timeline"] if entry["kind"] == "merged"]
+    assert [(entry["actor"], entry["data"]["source"], entry["data"]["via"]) for entry in merged] == [
+        ("carol", 2, "slack")]

@@ -185,7 +185,7 @@ async def _click(harness: Harness, fake_slack: FakeSlack, body: bytes) -> None:
 
 
 # what every app card of an open incident offers after its state buttons
-OPEN_TAIL = ["comment", "reassign", "responders", "snooze", "escalate", "silence"]
+OPEN_TAIL = ["comment", "reassign", "responders", "edit", "merge", "snooze", "escalate", "silence"]
 
 
 def _channel_card_actions(fake_slack: FakeSlack) -> list[str]:
@@ -241,7 +241,7 @@ async def test_unack_and_reopen_from_the_slack_card(harness: Harness, fake_slack
     assert dm_users(fake_slack) == [first, first]
     await _click(harness, fake_slack, slack_action_form("UBOB", "resolve", 1, fake_slack.response_url("r")))
     await harness.work()
-    assert _channel_card_actions(fake_slack) == ["reopen", "comment"]
+    assert _channel_card_actions(fake_slack) == ["reopen", "comment", "edit"]
     await _click(harness, fake_slack, slack_action_form("UCAROL", "reopen", 1, fake_slack.response_url("o")))
     await harness.work()
     assert dm_users(fake_slack) == [first, first, first]

@@ -118,7 +118,8 @@ def test_slack_buttons_carry_the_incident_and_action() -> None:
     buttons = [element for element in actions["elements"] if element["type"] == "button"]
     assert [(e["action_id"], e["value"], e["text"]["text"]) for e in buttons] == [
         ("ack", "7", "Acknowledge"), ("resolve", "7", "Resolve"), ("comment", "7", "Comment"),
-        ("reassign", "7", "Reassign…"), ("responders", "7", "Add responders…")]
+        ("reassign", "7", "Reassign…"), ("responders", "7", "Add responders…"), ("edit", "7", "Edit…"),
+        ("merge", "7", "Merge into…")]
     assert actions["block_id"] == "incident:7"
 
 

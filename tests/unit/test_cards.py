@@ -34,8 +34,11 @@ def buttons(view: IncidentView, locale: str, links: dict[str, str] | None = None
     return [(button.action, button.label, button.url) for button in card.buttons]
 
 
-PEOPLE_EN = [("reassign", "Reassign…", None), ("responders", "Add responders…", None)]
-PEOPLE_ZH = [("reassign", "改派…", None), ("responders", "添加响应人…", None)]
+# an open incident's forms: reassign, add responders, edit, merge into another
+PEOPLE_EN = [("reassign", "Reassign…", None), ("responders", "Add responders…", None), ("edit", "Edit…", None),
+             ("merge", "Merge into…", None)]
+PEOPLE_ZH = [("reassign", "改派…", None), ("responders", "添加响应人…", None), ("edit", "编辑…", None),
+             ("merge", "合并到…", None)]
 
 
 @pytest.mark.parametrize(("status", "locale", "expected"), [
@@ -43,11 +46,12 @@ PEOPLE_ZH = [("reassign", "改派…", None), ("responders", "添加响应人…
                        *PEOPLE_EN]),
     (ACKNOWLEDGED, "en", [("resolve", "Resolve", None), ("unack", "Un-acknowledge", None),
                           ("comment", "Comment", None), *PEOPLE_EN]),
-    (RESOLVED, "en", [("reopen", "Reopen", None), ("comment", "Comment", None)]),  # nobody left to page
+    # nobody left to page and nothing to merge into; a post-mortem may still fix the title
+    (RESOLVED, "en", [("reopen", "Reopen", None), ("comment", "Comment", None), ("edit", "Edit…", None)]),
     (TRIGGERED, "zh-CN", [("ack", "认领", None), ("resolve", "解决", None), ("comment", "评论", None), *PEOPLE_ZH]),
     (ACKNOWLEDGED, "zh-CN", [("resolve", "解决", None), ("unack", "取消认领", None), ("comment", "评论", None),
                              *PEOPLE_ZH]),
-    (RESOLVED, "zh-CN", [("reopen", "重新打开", None), ("comment", "评论", None)]),
+    (RESOLVED, "zh-CN", [("reopen", "重新打开", None), ("comment", "评论", None), ("edit", "编辑…", None)]),
 ])
 def test_buttons_for_app_platforms(status: IncidentStatus, locale: str, expected: list) -> None:
     assert buttons(VIEWS[status], locale) == expected
@@ -84,7 +88,7 @@ def test_button_styles() -> None:
     card = incident_card(VIEW, Translator("en"), "UTC")
     assert [(button.action, button.style) for button in card.buttons] == [
         ("ack", "primary"), ("resolve", "danger"), ("comment", "default"), ("reassign", "default"),
-        ("responders", "default")]
+        ("responders", "default"), ("edit", "default"), ("merge", "default")]
 
 
 @pytest.mark.parametrize(("view", "locale", "timezone", "expected"), [
@@ -156,7 +160,8 @@ def test_unknown_locale_is_refused() -> None:
 def test_buttons_are_neutral_values() -> None:
     assert incident_card(RESOLVED_VIEW, Translator("en"), "UTC").buttons == (
         Button(action="reopen", label="Reopen", style="default", url=None),
-        Button(action="comment", label="Comment", style="default", url=None))
+        Button(action="comment", label="Comment", style="default", url=None),
+        Button(action="edit", label="Edit…", style="default", url=None))
 
 
 SILENCE_LINKS = {**LINKS, "silence:1h": "https://dutybot.example.com/a/silence-token"}

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.parse import block_action
-from adapters.slack.render import card_blocks
+from adapters.slack.parse import block_action, edit_submission, merge_submission
+from adapters.slack.render import card_blocks, edit_modal
 from cards.build import incident_card
 from cards.i18n import Translator
 from core.model import IncidentStatus, IncidentView, Severity
@@ -87,3 +87,44 @@ def test_malformed_menu_choices_are_ignored(action: dict[str, Any]) -> None:
 @pytest.mark.parametrize("body", [{}, {"actions": []}, {"actions": ["silence"]}, {"actions": [None]}], ids=repr)
 def test_payloads_without_an_action_object_are_ignored(body: dict[str, Any]) -> None:
     assert block_action(body) is None
+
+
+def _submission(metadata: Any, values: Any) -> dict[str, Any]:
+    return {"type": "view_submission", "user": {"id": "UBOB"},
+            "view": {"private_metadata": metadata, "state": {"values": values}}}
+
+
+def test_the_edit_form_parses_back_with_or_without_its_description() -> None:
+    form = {"title": "Edit", "title_label": "Title", "severity_label": "Severity", "description_label": "D",
+            "description_note": "too long", "submit": "Save", "cancel": "Cancel", "value_title": "Old",
+            "value_severity": "info", "value_description": ""}
+    view = edit_modal(7, form, [("critical", "Critical"), ("info", "Info")], "C1")
+    option = {"text": {"type": "plain_text", "text": "Critical"}, "value": "critical"}
+    values = {"title": {"title": {"value": "New"}}, "severity": {"severity": {"selected_option": option}},
+              "description": {"description": {"value": None}}}  # emptied: Slack sends null
+    action = edit_submission(_submission(view["private_metadata"], values))
+    assert action == InboundAction(platform="slack", account="UBOB", action="edit", incident_id=7, text="New",
+                                   option="critical", channel="C1", fields=(("description", ""),))
+    del values["description"]  # the form had no description field: it is left alone
+    assert edit_submission(_submission(view["private_metadata"], values)).fields == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("metadata", "values"), [
+    ("not json", {"title": {"title": {"value": "x"}}}),
+    ('["a list"]', {"title": {"title": {"value": "x"}}}),
+    ('{"incident_id": 0}', {"title": {"title": {"value": "x"}}}),
+    ('{"incident_id": 7}', {"title": "not an object"}),
+    ('{"incident_id": 7}', {"title": {"title": {"value": 42}}}),
+    ('{"incident_id": 7}', "not an object"),
+])
+def test_malformed_edit_forms_are_ignored(metadata: Any, values: Any) -> None:
+    assert edit_submission(_submission(metadata, values)) is None
+
+
+@pytest.mark.parametrize(("into", "expected"), [
+    ("42", "merge 7 into 42"), ("#42", "merge 7 into 42"), ("0", None), ("-3", None), ("4.5", None),
+    ("nine", None), (None, None), ("9" * 20, None),
+])
+def test_the_merge_form_becomes_the_merge_command(into: Any, expected: str | None) -> None:
+    command = merge_submission(_submission('{"incident_id": 7, "channel": "C1"}', {"into": {"into": {"value": into}}}))
+    assert (command.text if command else None) == expected
