@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from bot.coordination import Leader, MemoryLeader
 from bot.db.database import Database
 from bot.directory import Directory
-from bot.services.dispatch import Dispatcher
+from bot.services.dispatch import HEARTBEAT, Dispatcher
 from bot.services.escalation import fire_due_timers, next_due
 from bot.services.reminders import send_due_reminders
 from bot.services.silences import delete_ended
@@ -57,11 +57,44 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; a failing pass is logged and retried, never fatal."""
+        several = not self._db.is_sqlite  # PostgreSQL: other workers may hold leases, alive or not
+        if several:
+            await self._beat()
+        await self._recover()
+        heartbeat = asyncio.create_task(self._heartbeat(stop)) if several else None
+        try:
+            await self._loop(stop)
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+                try:
+                    await self._dispatcher.retire()
+                except Exception:  # noqa: BLE001 - the others take its leases back when it stays silent
+                    log.exception("could not unregister this worker")
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        """Beside the sends, so that a slow send never makes a live worker look dead: say this worker is alive,
+        and take back what a dead one left leased."""
+        while not stop.is_set():
+            await asyncio.sleep(HEARTBEAT.total_seconds())
+            await self._beat()
+            await self._recover()
+
+    async def _beat(self) -> None:
+        try:
+            await self._dispatcher.beat(self._now())
+        except Exception:  # noqa: BLE001 - a database hiccup; the next beat comes in HEARTBEAT
+            log.exception("worker heartbeat failed")
+
+    async def _recover(self) -> None:
         try:
             if taken := await self._dispatcher.recover(self._now()):
                 log.warning("%d notifications left half-sent by a stopped process are sent again now", taken)
+                self.wake()
         except Exception:  # noqa: BLE001 - they still come back when their lease ends
             log.exception("could not take back unfinished notifications")
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
             try:

@@ -161,6 +161,18 @@ class OutboxMessage(Base):
     leased_by: Mapped[str | None] = mapped_column(String(32))
 
 
+class WorkerProcess(Base):
+    """A running dispatcher and when it last said so: the leases of one that stopped saying so are taken back
+    by the others (bot/services/dispatch.py `STALE_AFTER`), not left to run out."""
+
+    __tablename__ = "workers"
+    identity: Mapped[str] = mapped_column(String(32), primary_key=True)  # Dispatcher.identity, outbox.leased_by
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+
+
 class CardMessage(Base):
     """The handle of a posted card, kept to update it in place."""
 

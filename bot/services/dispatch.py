@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.email.send import EmailSender
@@ -30,7 +32,7 @@ from adapters.robots.send import RobotSender
 from adapters.slack.send import SlackSender
 from bot.coordination import MemoryRollingLimiter, RateLimiter
 from bot.db.database import Database
-from bot.db.tables import CardMessage, Incident, OutboxMessage
+from bot.db.tables import CardMessage, Incident, OutboxMessage, WorkerProcess
 from bot.directory import Directory
 from bot.services.records import add_timeline, incident_view
 from bot.services.webhooks import WebhookSender, incident_json, subscribed
@@ -47,6 +49,11 @@ from core.ports import Destination, MessageRef, PermanentSendError, RetryableSen
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+# PostgreSQL, several workers: each says it is alive every HEARTBEAT; the leases of one silent for STALE_AFTER
+# (killed, its host gone) are taken back by the others instead of waiting out LEASE. A live worker is never
+# silent that long: the heartbeat runs beside the sends, and a send is cut off at its client timeout anyway.
+HEARTBEAT = timedelta(seconds=3)
+STALE_AFTER = timedelta(seconds=15)
 DIGEST_WAIT = timedelta(seconds=10)  # a card that waited this long for its channel's limit starts a digest
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 2.0
@@ -85,17 +92,37 @@ class Dispatcher:
         self._on_sent = on_sent or (lambda platform, ok: None)
 
     async def recover(self, now: datetime) -> int:
-        """Take back at once the rows an earlier process leased and never finished (it was killed), instead of
-        letting their pages wait out the lease. Only for SQLite, whose one process is the only dispatcher: on
-        PostgreSQL another live worker may hold them, and they come back when the lease ends. The page that was
-        being sent when the process died may go twice: the outbox's at-most-once-more bound."""
-        if not self._db.is_sqlite:
-            return 0
+        """Take back at once the rows a dispatcher that is gone leased and never finished, instead of letting
+        their pages wait out the lease. SQLite has one dispatcher, this one: every lease not its own is an
+        earlier, killed process's. On PostgreSQL a lease is taken back when its holder has not written its
+        heartbeat for STALE_AFTER (or never did). The page that was being sent when the holder died may go
+        twice: the outbox's at-most-once-more bound."""
+        held = (OutboxMessage.status == "pending", OutboxMessage.leased_by.is_not(None),
+                OutboxMessage.leased_by != self.identity)
         async with self._db.transaction() as session:
-            result = await session.execute(update(OutboxMessage).where(
-                OutboxMessage.status == "pending", OutboxMessage.leased_by.is_not(None),
-                OutboxMessage.leased_by != self.identity).values(next_attempt_at=now, leased_by=None))
+            if not self._db.is_sqlite:
+                alive = select(WorkerProcess.identity).where(WorkerProcess.seen_at >= now - STALE_AFTER)
+                held = (*held, OutboxMessage.leased_by.not_in(alive))
+            result = await session.execute(update(OutboxMessage).where(*held)
+                                           .values(next_attempt_at=now, leased_by=None))
+            if not self._db.is_sqlite:
+                await session.execute(delete(WorkerProcess).where(WorkerProcess.seen_at < now - STALE_AFTER))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def beat(self, now: datetime) -> None:
+        """Say that this dispatcher is alive (the first beat registers it with its host and pid)."""
+        async with self._db.transaction() as session:
+            me = await session.get(WorkerProcess, self.identity)
+            if me is None:
+                session.add(WorkerProcess(identity=self.identity, host=socket.gethostname()[:255], pid=os.getpid(),
+                                          started_at=now, seen_at=now))
+            else:
+                me.seen_at = now
+
+    async def retire(self) -> None:
+        """Stopping cleanly: no heartbeat is expected any more."""
+        async with self._db.transaction() as session:
+            await session.execute(delete(WorkerProcess).where(WorkerProcess.identity == self.identity))
 
     async def run_once(self, directory: Directory, now: datetime) -> int:
         """Claim and deliver what is due; returns how many rows were handled."""

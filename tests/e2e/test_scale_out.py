@@ -4,7 +4,9 @@ page and each escalation step is sent exactly once, and every acknowledgement re
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -126,3 +128,71 @@ def test_two_web_and_two_worker_processes_send_each_page_and_step_once(
         assert sorted(entry["data"]["to"] for entry in timeline if entry["kind"] == "notified") == [
             "alice", "bob", "sre-slack"], (number, timeline)
         assert [entry["data"]["step"] for entry in timeline if entry["kind"] == "escalated"] == [1, 2], timeline
+
+
+def test_a_killed_workers_pages_are_sent_by_the_other_within_its_heartbeat_not_its_lease(
+        tmp_path: Path, fake_slack: FakeSlack, shared: tuple[str, str]) -> None:
+    """A worker is killed while its chat.postMessage hangs; the other worker sends its pages as soon as the
+    dead one's heartbeat is STALE_AFTER old (15 s), well inside the 60 s lease it would otherwise wait out."""
+    from sqlalchemy import create_engine, text
+
+    from bot.services.dispatch import HEARTBEAT, LEASE, STALE_AFTER
+    from bot.settings import sync_database_url
+
+    database, redis_url = shared
+    port = free_port()
+    raw = base_config(slack_api_url=fake_slack.api_url, public_url=f"http://127.0.0.1:{port}")
+    config = tmp_path / "dutybot.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    env = {**dutybot_env(tmp_path / "unused.db"), "DUTYBOT_DATABASE_URL": database, "DUTYBOT_REDIS_URL": redis_url}
+    _cli(env, "migrate")
+    _cli(env, "apply", "-f", str(config))
+    engine = create_engine(sync_database_url(database))
+
+    def holder_pid() -> int | None:
+        """The pid of the worker holding the lease of a pending page, from its heartbeat row."""
+        with engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT w.pid FROM outbox o JOIN workers w ON w.identity = o.leased_by "
+                "WHERE o.status = 'pending' AND o.kind = 'post' LIMIT 1")).scalar()
+
+    try:
+        with ExitStack() as stack, client() as http:
+            argv = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port)]
+            web = stack.enter_context(running("web", argv, tmp_path / "web.log", env))
+            workers = [stack.enter_context(running(f"worker {index}", [sys.executable, "-m", "bot.cli", "worker"],
+                                                   tmp_path / f"worker{index}.log", env)) for index in range(2)]
+            wait_for_url(f"http://127.0.0.1:{port}/healthz", 60, web)
+            wait_until(lambda: _count(engine, "SELECT count(*) FROM workers") == 2, 30, "both workers to beat")
+
+            fake_slack.hold_next("chat.postMessage", 300)  # the first page hangs: its worker is killed meanwhile
+            body = alertmanager_payload([alert("Hangs", fingerprint="hang-1")])
+            answer = http.post(f"http://127.0.0.1:{port}/hooks/alertmanager/{ALERTMANAGER_KEY}", json=body)
+            assert answer.status_code == 202, answer.text
+            wait_until(lambda: fake_slack.calls_to("chat.postMessage"), 30, "the first page to reach Slack")
+            pid = wait_until(holder_pid, 10, "the lease holder")
+            (victim,) = [proc for proc in workers if proc.popen.pid == pid]
+            victim.popen.send_signal(signal.SIGKILL)
+            victim.popen.wait(10)
+            killed = time.monotonic()
+
+            # both pages of step 1 (alice's DM and the SRE channel) come from the other worker
+            wait_until(lambda: {call.params["channel"] for call in fake_slack.calls_to("chat.postMessage")[1:]}
+                       >= {"DUALICE", "CSRE"}, 60, "the other worker to send the dead one's pages")
+            took = time.monotonic() - killed
+            logging.getLogger(__name__).warning("the killed worker's pages were sent %.1f s after the kill", took)
+            assert took < (STALE_AFTER + 3 * HEARTBEAT).total_seconds() < LEASE.total_seconds(), took
+            incident = http.get(f"http://127.0.0.1:{port}/api/v1/incidents/1",
+                                headers={"authorization": f"Bearer {API_TOKEN}"}).json()
+            notified = sorted(entry["data"]["to"] for entry in incident["timeline"] if entry["kind"] == "notified")
+            assert notified == ["alice", "sre-slack"], incident["timeline"]
+            assert _count(engine, "SELECT count(*) FROM workers") == 1  # the dead one is forgotten
+    finally:
+        engine.dispose()
+
+
+def _count(engine: Any, query: str) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return int(connection.execute(text(query)).scalar() or 0)

@@ -107,6 +107,7 @@ class FakeSlack(ThreadedServer):
         self._responses: list[ResponseUrlPost] = []
         self._injected: dict[str, list[_Injected]] = {}
         self._faults: _Faults | None = None
+        self._holds: dict[str, list[float]] = {}
         self.fault_log: list[tuple[str, str]] = []  # (method, "5xx" | "429" | "timeout") for each fault served
         self._seq = 100
         self._handlers: dict[str, Callable[[dict[str, Any]], Json]] = {
@@ -212,6 +213,12 @@ class FakeSlack(ThreadedServer):
         carried out — the worst case, where the platform did the work but the caller never heard."""
         self._faults = _Faults(random.Random(seed), error_5xx, rate_limited, timeout, hold_seconds)
 
+    def hold_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Hold the next ``times`` calls to ``method`` for ``seconds`` before answering them as usual: the
+        caller can be killed while its call hangs."""
+        with self._cond:
+            self._holds.setdefault(method, []).extend([seconds] * times)
+
     def error_next(self, method: str, error: str = "channel_not_found", times: int = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with HTTP 200 ``{"ok": false, "error": error}``."""
         self._inject(method, _Injected(200, _error(error), {}), times)
@@ -247,10 +254,14 @@ class FakeSlack(ThreadedServer):
             self._calls.append(SlackCall(method, params, CIMultiDict(request.headers), time.monotonic()))
             queued = self._injected.get(method)
             injected = queued.pop(0) if queued else None
+            held = self._holds.get(method)
+            hold = held.pop(0) if held else 0.0
             fault = self._faults.draw() if self._faults is not None and injected is None else None
             if fault is not None:
                 self.fault_log.append((method, fault))
             self._notify()
+        if hold:
+            await asyncio.sleep(hold)
         if fault == "5xx":
             assert self._faults is not None
             injected = _Injected(self._faults.rng.choice((500, 503)), _error("internal_error"), {})
