@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -96,6 +97,10 @@ class Target:
     def storm_messages(self) -> int:
         raise NotImplementedError
 
+    def timer_lag(self) -> tuple[float, float] | None:
+        """Dutybot only: how late its escalation timers fired (mean, max seconds), from its database."""
+        return None
+
 
 class Dutybot(Target):
     def __init__(self, workdir: Path) -> None:
@@ -115,6 +120,7 @@ class Dutybot(Target):
         config = workdir / "dutybot.yaml"
         config.write_text(yaml.safe_dump(raw, allow_unicode=True))
         env = {"PATH": "/usr/bin:/bin", "DUTYBOT_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
+        self.database = workdir / "bench.db"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "-f", str(config), "--port", str(port)], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=(workdir / "dutybot.log").open("wb"))
@@ -133,6 +139,13 @@ class Dutybot(Target):
 
     def storm_messages(self) -> int:
         return sum(1 for call in self.slack.calls_to("chat.postMessage") if "Probe" not in call.params["text"])
+
+    def timer_lag(self) -> tuple[float, float] | None:
+        with sqlite3.connect(self.database) as connection:
+            mean, most = connection.execute(
+                "SELECT avg(julianday(fired_at) - julianday(due_at)), max(julianday(fired_at) - julianday(due_at)) "
+                "FROM timers WHERE fired_at IS NOT NULL").fetchone()
+        return None if mean is None else (mean * 86400, most * 86400)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -233,7 +246,7 @@ async def measure(target: Target, probes: int, alerts: int) -> dict[str, Any]:
             count, quiet_since = target.storm_messages(), time.monotonic()
         await asyncio.sleep(0.1)
     return {"rest": rest, "storm": during, "rest_accepted": rest_accepted, "storm_accepted": during_accepted,
-            "accepted_in": accepted_in, "messages": count}
+            "accepted_in": accepted_in, "messages": count, "timer_lag": target.timer_lag()}
 
 
 def _line(values: list[float]) -> str:
@@ -264,6 +277,10 @@ async def main(probes: int, alerts: int) -> None:
         print(f"{'':42} in a storm   {_line(result['storm'])}   (2xx: {_line(result['storm_accepted'])})")
         print(f"{'':42} the storm was accepted in {result['accepted_in']:.1f} s")
         print(f"{'':42} the storm produced {result['messages']} messages")
+        if result["timer_lag"] is not None:
+            mean, most = result["timer_lag"]
+            print(f"{'':42} its escalation timers fired {mean * 1000:.0f} ms late on average, at most "
+                  f"{most * 1000:.0f} ms")
     if not Path(ALERTMANAGER).exists():
         print("reference: prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)")
     print(json.dumps({name: {key: value for key, value in result.items() if key in ("accepted_in", "messages")}

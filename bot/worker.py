@@ -34,16 +34,22 @@ class Worker:
         self._directory = directory
         self._now = clock
         self._poll = poll_seconds
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # for the timers' loop
+        self._send = asyncio.Event()  # for the sends' loop
         self._next_reminder_check = 0.0
         self._leader = leader or MemoryLeader()
 
     def wake(self) -> None:
         """Work was just committed (an alert, an ack): look now instead of at the next poll."""
         self._wake.set()
+        self._send.set()
 
     async def tick(self) -> int:
         """One pass: fire due timers, queue due shift reminders, send what is due. Returns how much was done."""
+        return await self._fire() + await self._dispatch()
+
+    async def _fire(self) -> int:
+        """Fire due timers and queue due shift reminders; what they queue is sent by the sends' loop."""
         directory = await self._directory()
         done = await fire_due_timers(self._db, directory, self._now())
         if time.monotonic() >= self._next_reminder_check:
@@ -52,8 +58,12 @@ class Worker:
                 done += await send_due_reminders(self._db, directory, self._now())
                 async with self._db.transaction() as session:
                     await delete_ended(session, self._now())  # ended quick silences disappear by themselves
-        done += await self._dispatcher.run_once(directory, self._now())
+        if done:
+            self._send.set()
         return done
+
+    async def _dispatch(self) -> int:
+        return await self._dispatcher.run_once(await self._directory(), self._now())
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; a failing pass is logged and retried, never fatal."""
@@ -62,9 +72,15 @@ class Worker:
             await self._beat()
         await self._recover()
         heartbeat = asyncio.create_task(self._heartbeat(stop)) if several else None
+        # timers and sends in loops of their own: a send that hangs until its timeout, or a pass through a
+        # storm's backlog, never holds up an escalation that is due (docs/delivery.md)
+        loops = [asyncio.create_task(self._loop(stop, self._fire, self._wake, self._sleep_seconds)),
+                 asyncio.create_task(self._loop(stop, self._dispatch, self._send, self._poll_seconds))]
         try:
-            await self._loop(stop)
+            await asyncio.gather(*loops)
         finally:
+            for task in loops:
+                task.cancel()
             if heartbeat is not None:
                 heartbeat.cancel()
                 try:
@@ -94,20 +110,26 @@ class Worker:
         except Exception:  # noqa: BLE001 - they still come back when their lease ends
             log.exception("could not take back unfinished notifications")
 
-    async def _loop(self, stop: asyncio.Event) -> None:
+    async def _loop(self, stop: asyncio.Event, work: Callable[[], Awaitable[int]], woken: asyncio.Event,
+                    sleep: Callable[[], Awaitable[float]]) -> None:
+        """Run `work` until it finds nothing to do, then wait for `woken` or `sleep()` seconds; a failing pass
+        is logged and retried, never fatal."""
         while not stop.is_set():
-            self._wake.clear()
+            woken.clear()
             try:
-                if await self.tick():
+                if await work():
                     continue
-                timeout = await self._sleep_seconds()
+                timeout = await sleep()
             except Exception:  # noqa: BLE001 - the worker must outlive a bad pass (DB restart, bug)
                 log.exception("worker pass failed")
                 timeout = self._poll * 4
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                await asyncio.wait_for(woken.wait(), timeout=timeout)
             except TimeoutError:
                 pass
+
+    async def _poll_seconds(self) -> float:
+        return self._poll
 
     async def _sleep_seconds(self) -> float:
         due = await next_due(self._db)

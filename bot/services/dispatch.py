@@ -31,8 +31,9 @@ from adapters.robots.render import robot_message, robot_text
 from adapters.robots.send import RobotSender
 from adapters.slack.send import SlackSender
 from bot.coordination import MemoryRollingLimiter, RateLimiter
+from bot.db.bulk import insert_pending
 from bot.db.database import Database
-from bot.db.tables import CardMessage, Incident, OutboxMessage, WorkerProcess
+from bot.db.tables import CardMessage, Incident, OutboxMessage, TimelineEntry, WorkerProcess
 from bot.directory import Directory
 from bot.services.records import add_timeline, incident_view
 from bot.services.webhooks import WebhookSender, incident_json, subscribed
@@ -390,13 +391,14 @@ class Dispatcher:
         channel = directory.channels.get(destination.label or destination.address)
         translator = Translator((channel.locale if channel else None) or directory.locale)
         await self._send_text(directory, destination, digest_text(views, more, translator))
-        async with self._db.transaction() as session:
-            for row_id in (row.id, *folded):
-                await _mark(session, row_id, "digested", now)
+        async with self._db.transaction() as session:  # one statement per table: a storm's digest folds hundreds
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_((row.id, *folded)))
+                                  .values(status="digested", sent_at=now))
             for incident_id in dict.fromkeys(incident_ids):
                 if incident_id is not None:
                     add_timeline(session, incident_id, "notified", now, platform=destination.platform,
                                  channel_kind=destination.kind, to=destination.label, digest=len(listed) + more)
+            await insert_pending(session, TimelineEntry, OutboxMessage)
         self._digested.update(folded)
         return True
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import PolicyConfig
+from bot.db.bulk import insert_pending
 from bot.db.database import Database
-from bot.db.tables import Incident, Timer
+from bot.db.tables import Incident, OutboxMessage, TimelineEntry, Timer
 from bot.directory import Directory, policy_from_config
 from bot.services import destinations as destinations_for
 from bot.services.incidents import SNOOZE_ACTOR, act
@@ -20,7 +21,7 @@ from core.model import Action, IncidentStatus, Severity
 from core.ports import Destination
 from core.schedule import on_call
 
-CLAIM_BATCH = 50
+CLAIM_BATCH = 200
 AUTO_RESOLVE_ACTOR = "auto-resolve"  # shown as "auto-resolve (no new alerts)" (cards/build.py actor_name)
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,16 @@ async def fire_due_timers(db: Database, directory: Directory, now: datetime) -> 
         async with db.transaction() as session:
             timers = await _claim(db, session, now, CLAIM_BATCH)
             claimed = bool(timers)
-            for timer in timers:
-                timer.status, timer.fired_at = "fired", now
-                await _fire(session, directory, timer, now)
+            # the batch's incidents in one read (held here: the session's identity map keeps only what is
+            # referred to, and `session.get` then finds them there), and what the firings add written with one
+            # statement per table: a storm's first pages are not held up by a read and an insert per row
+            _incidents = (await session.scalars(select(Incident).where(
+                Incident.id.in_({timer.incident_id for timer in timers})))).all()
+            with session.no_autoflush:
+                for timer in timers:
+                    timer.status, timer.fired_at = "fired", now
+                    await _fire(session, directory, timer, now)
+            await insert_pending(session, TimelineEntry, OutboxMessage, Timer)
             return len(timers)
     except Exception:
         if not claimed:
@@ -96,6 +104,8 @@ async def next_due(db: Database) -> datetime | None:
 
 
 async def _fire(session: AsyncSession, directory: Directory, timer: Timer, now: datetime) -> None:
+    if timer.kind in ("auto_resolve", "wake"):
+        await session.flush()  # act() reads and cancels timers: what this batch wrote must be in the database
     if timer.kind == "auto_resolve":  # no alert for `auto_resolve.after`: resolved, acknowledged or not
         await act(session, timer.incident_id, Action.RESOLVE, AUTO_RESOLVE_ACTOR, now, via="auto_resolve")
         return
@@ -126,7 +136,8 @@ async def _fire(session: AsyncSession, directory: Directory, timer: Timer, now: 
             next_level_due = following.due_at
             session.add(Timer(incident_id=incident.id, kind="escalate", position=following.position,
                               due_at=following.due_at, status="pending"))
-    else:  # the next level (if any) is already armed: repeats stop before it
+    else:  # the next level (if any) is already armed (maybe by a timer of this batch): repeats stop before it
+        await session.flush()
         next_level_due = await session.scalar(
             select(Timer.due_at).where(Timer.incident_id == incident.id, Timer.kind == "escalate",
                                        Timer.status == "pending").order_by(Timer.due_at).limit(1))

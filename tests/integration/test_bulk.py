@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import JSON, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db.bulk import BulkRows, converter
+from bot.db.bulk import BulkRows, converter, insert_pending
 from bot.db.database import Database
-from bot.db.tables import Alert, AuditEntry, TimelineEntry, UTCDateTime
+from bot.db.tables import Alert, AuditEntry, Incident, OutboxMessage, TimelineEntry, Timer, UTCDateTime
 
 
 @pytest.fixture
@@ -96,3 +96,38 @@ async def test_rows_written_in_bulk_read_back_like_orm_rows(db: Database) -> Non
         later = await session.scalar(select(Alert.fingerprint).where(Alert.starts_at > at - timedelta(microseconds=1),
                                                                     Alert.fingerprint == "orm"))
     assert later == "orm"
+
+
+async def test_pending_instances_written_in_bulk_read_back_like_flushed_ones(db: Database) -> None:
+    """`insert_pending` writes the session's new rows of the named models instead of the flush, with the column
+    defaults the ORM would apply, and leaves other models to the flush."""
+    at = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    async with db.transaction() as session:
+        session.add(Incident(service_id="payments", group_key="g", open_group_key="g", title="t", severity="critical",
+                             status="triggered", labels={}, policy={}, created_at=at, alert_total=1))
+        await session.flush()
+        incident_id = (await session.scalars(select(Incident.id))).one()
+    for bulk in (False, True):
+        async with db.transaction() as session:
+            session.add(TimelineEntry(incident_id=incident_id, at=at, kind="escalated", actor=None,
+                                      data={"bulk": bulk, "名": "值"}))
+            session.add(Timer(incident_id=incident_id, kind="escalate", position=1, due_at=at, status="pending"))
+            session.add(OutboxMessage(incident_id=incident_id, kind="post", destination={"platform": "slack"},
+                                      destination_key="k", status="pending", attempts=0, created_at=at,
+                                      next_attempt_at=at, payload=None))
+            session.add(AuditEntry(at=at, actor="alice", action="test", subject="test:bulk", before=None, after=None))
+            if bulk:
+                assert await insert_pending(session, TimelineEntry, Timer, OutboxMessage) == 3
+                assert {type(instance) for instance in session.new} == {AuditEntry}  # left to the flush
+    async with db.transaction() as session:
+        timeline = (await session.scalars(select(TimelineEntry).order_by(TimelineEntry.id))).all()
+        timers = (await session.scalars(select(Timer).order_by(Timer.id))).all()
+        posts = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        audits = await session.scalar(text("SELECT count(*) FROM audit_log"))
+        null_payloads = await session.scalar(text("SELECT count(*) FROM outbox WHERE payload IS NULL"))
+    assert [(entry.at, entry.kind, entry.data) for entry in timeline] == [
+        (at, "escalated", {"bulk": False, "名": "值"}), (at, "escalated", {"bulk": True, "名": "值"})]
+    assert [(timer.repeat, timer.due_at, timer.fired_at) for timer in timers] == [(0, at, None), (0, at, None)]
+    assert [(post.destination, post.payload, post.leased_by) for post in posts] == [({"platform": "slack"}, None,
+                                                                                      None)] * 2
+    assert audits == 2 and null_payloads == 0  # None as JSON null, as the flush stores it
