@@ -222,6 +222,8 @@ _TIMELINE = BulkRows(TimelineEntry.__table__, ("incident_id", "at", "kind", "act
 _EVENT_COLUMNS = ("incident_id", "kind", "destination", "payload", "status", "attempts", "created_at",
                   "next_attempt_at")
 _EVENTS = BulkRows(OutboxMessage.__table__, _EVENT_COLUMNS)  # incident events for the webhooks
+_TIMER_COLUMNS = ("incident_id", "kind", "position", "repeat", "due_at", "status")
+_TIMERS = BulkRows(Timer.__table__, _TIMER_COLUMNS)  # a storm's new incidents arm theirs with one statement
 _UPDATES = BulkRows(OutboxMessage.__table__, ("incident_id", "kind", "destination", "status", "attempts",
                                               "created_at", "next_attempt_at"))
 FOLDED_LISTED = 20  # alert keys named in one folded timeline entry; its `count` has them all
@@ -248,6 +250,7 @@ class _Batch:
     group_keys: dict[int, str] = field(default_factory=dict)  # by id() of the events of this transaction
     folded: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # alert keys per (incident, kind)
     notes: list[tuple[Any, ...]] = field(default_factory=list)  # timeline entries, inserted together
+    timers: list[tuple[Any, ...]] = field(default_factory=list)  # new timers (_TIMER_COLUMNS), inserted together
 
     async def prefetch(self, passages: Sequence[Passage]) -> None:
         by_service: dict[str, list[Passage]] = {}
@@ -365,6 +368,8 @@ class _Batch:
         """Write what this transaction changed so far, each kind with one statement: changed alerts first (a
         recovery frees its key for a new alert of the same key), then new alerts, then timeline entries."""
         await self.write_incidents()
+        await _TIMERS.insert(self.session, self.timers)
+        self.timers = []
         await _ALERTS.update(self.session, [(row.id, row.values()) for row in self.changed.values()])
         self.changed.clear()
         if self.pending:
@@ -517,8 +522,7 @@ async def _open_incident(batch: _Batch, service_id: str, event: AlertEvent) -> I
                **({"rule": chosen_by} if chosen_by is not None else {}))
     firing = first_firing(policy, now)
     if firing is not None:
-        session.add(Timer(incident_id=incident.id, kind="escalate", position=firing.position,
-                          due_at=firing.due_at, status="pending"))
+        batch.timers.append((incident.id, "escalate", firing.position, 0, firing.due_at, "pending"))
     batch.result.created.append(incident.id)
     return incident
 
@@ -545,6 +549,7 @@ async def _resolve_alert(batch: _Batch, alert: AlertRow, event: AlertEvent, rule
     incident.status, incident.open_group_key, incident.resolved_at = IncidentStatus.RESOLVED.value, None, now
     batch.change_incident(incident)
     batch.note(incident.id, "resolved", reason="all alerts resolved")
+    await batch.write()  # its timers armed in this transaction too
     await cancel_timers(session, incident.id, kinds=None)
     batch.touch(incident.id)
     result.resolved.append(incident.id)
@@ -596,7 +601,7 @@ async def _arm_auto_resolve(batch: _Batch, incident_id: int, rules: ServiceRules
     timer = await session.scalar(select(Timer).where(Timer.incident_id == incident_id, Timer.kind == "auto_resolve",
                                                      Timer.status == "pending"))
     if timer is None:
-        session.add(Timer(incident_id=incident_id, kind="auto_resolve", position=0, due_at=due, status="pending"))
+        batch.timers.append((incident_id, "auto_resolve", 0, 0, due, "pending"))
     else:
         timer.due_at = due
 

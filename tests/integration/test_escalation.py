@@ -238,3 +238,22 @@ def test_a_target_naming_a_missing_team_or_two_kinds_is_refused_with_its_path() 
         parse_config(yaml.safe_dump(raw))
     assert any("exactly one of user, team or schedule" in problem for problem in refused.value.errors), \
         refused.value.errors
+
+
+async def test_an_incident_that_opens_and_resolves_in_one_request_leaves_no_timer(
+        harness: Harness, fake_slack: FakeSlack) -> None:
+    """Its first level's timer is armed and cancelled in the same transaction: nothing is left to fire."""
+    from sqlalchemy import select
+
+    from bot.db.tables import Timer
+
+    answer = await harness.post_alerts([alert(fingerprint="blip"), alert(fingerprint="blip", status="resolved"),
+                                        alert("Other", fingerprint="other")])
+    assert answer.status_code == 202, answer.text
+    async with harness.container.db.transaction() as session:
+        timers = (await session.execute(select(Timer.incident_id, Timer.kind, Timer.status)
+                                        .order_by(Timer.incident_id))).all()
+    assert [tuple(row) for row in timers] == [(1, "escalate", "cancelled"), (2, "escalate", "pending")]
+    assert (await harness.api("GET", "/incidents/1")).json()["status"] == "resolved"
+    await harness.work()
+    assert dm_users(fake_slack) == ["UALICE"]  # once: only the other incident paged
