@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import uuid
@@ -60,21 +61,30 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+_PG_TEMPLATE: str | None = None
+
+
 def postgres_url(migrated: bool = True) -> str | None:
     """A fresh PostgreSQL database per call (at head unless told otherwise), or None when
-    DUTYBOT_TEST_DATABASE_URL is unset."""
+    DUTYBOT_TEST_DATABASE_URL is unset. One database is migrated per test session and each migrated one is
+    created from it (CREATE DATABASE … TEMPLATE: about 50 ms against 210 ms for running the migrations)."""
+    global _PG_TEMPLATE
     base = os.environ.get("DUTYBOT_TEST_DATABASE_URL")
     if not base:
         return None
+    if migrated and _PG_TEMPLATE is None:
+        template = postgres_url(migrated=False)
+        assert template is not None
+        migrate.upgrade(template)
+        _PG_TEMPLATE = template.rsplit("/", 1)[1]
+        atexit.register(drop_postgres, template)
     name = f"dutybot_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(_sync(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        source = f' TEMPLATE "{_PG_TEMPLATE}"' if migrated else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{source}'))
     admin.dispose()
-    url = base.rsplit("/", 1)[0] + "/" + name
-    if migrated:
-        migrate.upgrade(url)
-    return url
+    return base.rsplit("/", 1)[0] + "/" + name
 
 
 def drop_postgres(url: str) -> None:

@@ -9,7 +9,7 @@ import time
 from tests.fakes.slack import FakeSlack
 from tests.support import Harness, alert
 
-HANG_SECONDS = 6.0  # under the Slack client's 10 s timeout: the send is still waiting for its answer
+HANG_SECONDS = 3.5  # under the Slack client's 10 s timeout: the send is still waiting for its answer
 
 
 async def _escalated(harness: Harness, number: int) -> bool:
