@@ -23,6 +23,9 @@ from core.model import IncidentStatus
 MAX_TITLE_CHARS = 200
 FEISHU_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}  # header templates; resolved is green
 SIGN_ROOM = 100  # the sender adds Feishu's timestamp and sign to the body after rendering
+# Feishu reads `<at user_id="all">` and WeCom's Markdown `<@userid>` as mentions anywhere in a message, so an
+# alert whose title or labels carry one would ping the whole group: "<" is shown as the full-width "＜" there
+MENTION_OPENER, SHOWN_AS = "<", "\uff1c"
 
 
 def dingtalk_message(card: Card, title: str) -> dict[str, Any]:
@@ -47,9 +50,9 @@ def dingtalk_message(card: Card, title: str) -> dict[str, Any]:
 def feishu_message(card: Card) -> dict[str, Any]:
     """An interactive card (header in the severity's colour, Markdown body, link buttons) for a Feishu custom
     bot, trimmed to its 20 KB body limit. A custom bot cannot call back, so every button is a URL."""
-    title = card.title if len(card.title) <= MAX_TITLE_CHARS else card.title[: MAX_TITLE_CHARS - 1] + "…"
+    title = _defused(card.title if len(card.title) <= MAX_TITLE_CHARS else card.title[: MAX_TITLE_CHARS - 1] + "…")
     colour = "green" if card.status is IncidentStatus.RESOLVED else FEISHU_COLOURS[card.severity.value]
-    body: dict[str, Any] = {"tag": "markdown", "content": card_markdown(card, heading=False)}
+    body: dict[str, Any] = {"tag": "markdown", "content": _defused(card_markdown(card, heading=False))}
     elements: list[dict[str, Any]] = [body]
     buttons = [{"tag": "button", "text": {"tag": "plain_text", "content": button.label}, "url": button.url,
                 "type": button.style if button.style in ("primary", "danger") else "default"}
@@ -69,7 +72,7 @@ def wecom_message(card: Card) -> dict[str, Any]:
     """Markdown for a WeCom group robot (its cards have no buttons a robot can use): the card, then its
     one-click links on one line, within the 4096-byte limit (the links are kept, the text is cut)."""
     links = "  ".join(f"[{button.label}]({button.url})" for button in card.buttons if button.url)
-    text = card_markdown(card)
+    text = _defused(card_markdown(card))
     tail = f"\n\n{links}" if links else ""
     room = WECOM_MARKDOWN_MAX_BYTES - len(tail.encode())
     return {"msgtype": "markdown", "markdown": {"content": _cut_bytes(text, room) + tail}}
@@ -87,11 +90,16 @@ def robot_message(platform: str, card: Card) -> dict[str, Any]:
 def robot_text(platform: str, text: str) -> dict[str, Any]:
     """A plain message (digests, shift reminders) as the robot of `platform` takes it."""
     if platform == "feishu-robot":
-        return {"msg_type": "text", "content": {"text": _cut_bytes(text, FEISHU_MAX_BODY_BYTES - SIGN_ROOM - 200)}}
+        return {"msg_type": "text", "content": {"text": _cut_bytes(_defused(text),
+                                                                    FEISHU_MAX_BODY_BYTES - SIGN_ROOM - 200)}}
     if platform == "wecom-robot":
         return {"msgtype": "text", "text": {"content": _cut_bytes(text, WECOM_TEXT_MAX_BYTES)}}
     title = text.splitlines()[0] if text else "Dutybot"
     return {"msgtype": "markdown", "markdown": {"title": title[:100], "text": text}}
+
+
+def _defused(text: str) -> str:
+    return text.replace(MENTION_OPENER, SHOWN_AS)
 
 
 def _size(message: dict[str, Any]) -> int:

@@ -291,3 +291,17 @@ def test_dingtalk_message_with_a_silence_link() -> None:
         message = dingtalk_message(robot_card, title=robot_card.fallback)
         assert message["actionCard"]["btns"][-1] == {"title": label, "actionURL": links["silence:1h"]}
         assert len(message["actionCard"]["btns"]) == 3
+
+
+def test_an_alert_cannot_mention_the_whole_group_through_a_feishu_or_wecom_robot() -> None:
+    """Feishu reads `<at user_id="all">` and WeCom Markdown `<@userid>` anywhere in a message: text from an
+    alert (title, labels) is shown, never read as a mention."""
+    sneaky = replace(VIEW, title='Disk <at user_id="all">all</at> full',
+                     labels={"owner": '`<at id=all></at>` <@zhangsan>'})
+    robot_card = card(sneaky, links=LINKS)
+    feishu = json.dumps(feishu_message(robot_card), ensure_ascii=False)
+    wecom = wecom_message(robot_card)["markdown"]["content"]
+    digest = robot_text("feishu-robot", "1 incident\n#12 Disk <at user_id=\"all\">all</at> full")["content"]["text"]
+    assert "<at" not in feishu and "<at" not in digest and "<@" not in wecom
+    assert "＜at user_id=\"all\">all＜/at>" in wecom and "＜@zhangsan>" in wecom  # still readable
+    assert json.loads(feishu)["card"]["header"]["title"]["content"] == '#12 Disk ＜at user_id="all">all＜/at> full'
