@@ -39,7 +39,9 @@ async def fire_due_timers(db: Database, directory: Directory, now: datetime) -> 
     try:
         async with db.transaction() as session:
             timers = await _claim(db, session, now, CLAIM_BATCH)
-            claimed = bool(timers)
+            if not timers:
+                return 0
+            claimed = True
             # the batch's incidents in one read (held here: the session's identity map keeps only what is
             # referred to, and `session.get` then finds them there), and what the firings add written with one
             # statement per table: a storm's first pages are not held up by a read and an insert per row
