@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.conditions import (
@@ -108,11 +108,12 @@ class Weekly:
 
 
 @dataclass(frozen=True)
-class RestDays:
-    """The whole local days (00:00–24:00 in `timezone`) that the calendar `calendar_id` says are not workdays.
+class _CalendarDays:
+    """The whole local days (00:00–24:00 in `timezone`) that the calendar `calendar_id` counts as workdays
+    (`WORKDAYS` True) or not. A calendar the context does not hold makes it inactive: an alert rather notifies
+    than vanishes."""
 
-    A calendar the context does not hold makes the silence inactive: an alert rather notifies than vanishes."""
-
+    WORKDAYS: ClassVar[bool]
     calendar_id: str
     timezone: str
 
@@ -124,26 +125,21 @@ class RestDays:
         if is_workday is None:
             return False
         utc_naive(now)
-        return not is_workday(now.astimezone(ZoneInfo(self.timezone)).date())
+        return bool(is_workday(now.astimezone(ZoneInfo(self.timezone)).date())) == self.WORKDAYS
 
 
 @dataclass(frozen=True)
-class Workdays:
-    """The whole local days the calendar `calendar_id` says are workdays (what `RestDays` leaves out); inactive
-    without the calendar, like `RestDays`."""
+class RestDays(_CalendarDays):
+    """The whole local days the calendar `calendar_id` says are not workdays."""
 
-    calendar_id: str
-    timezone: str
+    WORKDAYS: ClassVar[bool] = False
 
-    def __post_init__(self) -> None:
-        ZoneInfo(self.timezone)
 
-    def active(self, now: datetime, calendars: Calendars) -> bool:
-        is_workday = calendars.get(self.calendar_id)
-        if is_workday is None:
-            return False
-        utc_naive(now)
-        return is_workday(now.astimezone(ZoneInfo(self.timezone)).date())
+@dataclass(frozen=True)
+class Workdays(_CalendarDays):
+    """The whole local days the calendar `calendar_id` says are workdays (what `RestDays` leaves out)."""
+
+    WORKDAYS: ClassVar[bool] = True
 
 
 When: TypeAlias = Once | Weekly | RestDays
