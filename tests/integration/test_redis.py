@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -20,6 +23,26 @@ from bot.coordination import (
 )
 
 
+@pytest.fixture
+async def redis_pair() -> AsyncIterator[tuple[Any, Any, str]]:
+    """Two clients of one Redis (two processes) and a tag unique to the test; keys naming the tag are deleted."""
+    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
+    from redis.asyncio import Redis
+
+    first, second = Redis.from_url(url), Redis.from_url(url)
+    tag = f"test-{uuid.uuid4().hex}"
+    try:
+        yield first, second, tag
+    finally:
+        names = [name async for name in first.scan_iter(match=f"*{tag}*")]
+        if names:
+            await first.delete(*names)
+        await first.aclose()
+        await second.aclose()
+
+
 async def test_memory_deduper_remembers_until_expiry() -> None:
     deduper = MemoryDeduper()
     assert await deduper.first_seen("k", timedelta(seconds=60)) is True
@@ -28,23 +51,12 @@ async def test_memory_deduper_remembers_until_expiry() -> None:
 
 
 @pytest.mark.redis
-async def test_redis_deduper_is_shared_between_processes() -> None:
-    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
-    from redis.asyncio import Redis
-
-    first, second = Redis.from_url(url), Redis.from_url(url)
-    key = f"test-{uuid.uuid4().hex}"
-    try:
-        web_a, web_b = RedisDeduper(first), RedisDeduper(second)
-        assert await web_a.first_seen(key, timedelta(seconds=5)) is True
-        assert await web_b.first_seen(key, timedelta(seconds=5)) is False
-        assert 0 < await first.ttl("dutybot:seen:" + key) <= 5
-    finally:
-        await first.delete("dutybot:seen:" + key)
-        await first.aclose()
-        await second.aclose()
+async def test_redis_deduper_is_shared_between_processes(redis_pair: tuple[Any, Any, str]) -> None:
+    first, second, key = redis_pair
+    web_a, web_b = RedisDeduper(first), RedisDeduper(second)
+    assert await web_a.first_seen(key, timedelta(seconds=5)) is True
+    assert await web_b.first_seen(key, timedelta(seconds=5)) is False
+    assert 0 < await first.ttl("dutybot:seen:" + key) <= 5
 
 
 async def _limiter_walk(limiter: MemoryRateLimiter | RedisRateLimiter, other: MemoryRateLimiter | RedisRateLimiter,
@@ -68,23 +80,10 @@ async def test_memory_rate_limiter() -> None:
 
 
 @pytest.mark.redis
-async def test_redis_rate_limiter_is_shared_between_processes() -> None:
-    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
-    from redis.asyncio import Redis
-
-    first, second = Redis.from_url(url), Redis.from_url(url)
-    key = f"test-{uuid.uuid4().hex}"
-    try:
-        await _limiter_walk(RedisRateLimiter(first), RedisRateLimiter(second), key)
-        assert 0 < await first.ttl(f"dutybot:rate:{key}:60:{1_800_000_060 // 60}") <= 61
-    finally:
-        names = [name async for name in first.scan_iter(match=f"dutybot:rate:{key}*")]
-        if names:
-            await first.delete(*names)
-        await first.aclose()
-        await second.aclose()
+async def test_redis_rate_limiter_is_shared_between_processes(redis_pair: tuple[Any, Any, str]) -> None:
+    first, second, key = redis_pair
+    await _limiter_walk(RedisRateLimiter(first), RedisRateLimiter(second), key)
+    assert 0 < await first.ttl(f"dutybot:rate:{key}:60:{1_800_000_060 // 60}") <= 61
 
 
 async def _rolling_walk(limiter: MemoryRollingLimiter | RedisRollingLimiter,
@@ -123,24 +122,12 @@ async def test_memory_rolling_limiter() -> None:
 
 
 @pytest.mark.redis
-async def test_redis_rolling_limiter_is_shared_between_processes() -> None:
-    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
-    from redis.asyncio import Redis
-
-    first, second = Redis.from_url(url), Redis.from_url(url)
-    prefix = f"test-{uuid.uuid4().hex}:"
-    try:
-        await _rolling_walk(RedisRollingLimiter(first, prefix), RedisRollingLimiter(second, prefix), "k")
-        await _no_burst_across_a_minute(RedisRollingLimiter(first, prefix), "robot")
-        assert 0 < await first.pttl(prefix + "robot") <= 61_000
-    finally:
-        names = [name async for name in first.scan_iter(match=prefix + "*")]
-        if names:
-            await first.delete(*names)
-        await first.aclose()
-        await second.aclose()
+async def test_redis_rolling_limiter_is_shared_between_processes(redis_pair: tuple[Any, Any, str]) -> None:
+    first, second, tag = redis_pair
+    prefix = f"{tag}:"
+    await _rolling_walk(RedisRollingLimiter(first, prefix), RedisRollingLimiter(second, prefix), "k")
+    await _no_burst_across_a_minute(RedisRollingLimiter(first, prefix), "robot")
+    assert 0 < await first.pttl(prefix + "robot") <= 61_000
 
 
 async def test_one_process_always_leads() -> None:
@@ -148,29 +135,18 @@ async def test_one_process_always_leads() -> None:
 
 
 @pytest.mark.redis
-async def test_redis_leader_one_worker_at_a_time_and_a_dead_ones_lock_moves_on() -> None:
-    url = os.environ.get("DUTYBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis: set DUTYBOT_TEST_REDIS_URL")
-    import asyncio
+async def test_redis_leader_one_worker_at_a_time_and_a_dead_ones_lock_moves_on(
+        redis_pair: tuple[Any, Any, str]) -> None:
+    first, second, key = redis_pair
+    worker_a, worker_b = RedisLeader(first, key), RedisLeader(second, key)
+    short = timedelta(milliseconds=400)
+    assert await worker_a.lead(short) is True
+    assert await worker_b.lead(short) is False  # a held lock is left alone
+    await asyncio.sleep(0.25)
+    assert await worker_a.lead(short) is True  # the holder extends it on its next pass…
+    await asyncio.sleep(0.25)
+    assert await worker_b.lead(short) is False  # …so it has not run out 0.5 s after it was first taken
+    await asyncio.sleep(0.5)  # worker_a stops checking in (it died)
+    assert await worker_b.lead(short) is True  # its lock expired: the other worker takes over
+    assert await worker_a.lead(short) is False
 
-    from redis.asyncio import Redis
-
-    first, second = Redis.from_url(url), Redis.from_url(url)
-    key = f"test-leader-{uuid.uuid4().hex}"
-    try:
-        worker_a, worker_b = RedisLeader(first, key), RedisLeader(second, key)
-        short = timedelta(milliseconds=400)
-        assert await worker_a.lead(short) is True
-        assert await worker_b.lead(short) is False  # a held lock is left alone
-        await asyncio.sleep(0.25)
-        assert await worker_a.lead(short) is True  # the holder extends it on its next pass…
-        await asyncio.sleep(0.25)
-        assert await worker_b.lead(short) is False  # …so it has not run out 0.5 s after it was first taken
-        await asyncio.sleep(0.5)  # worker_a stops checking in (it died)
-        assert await worker_b.lead(short) is True  # its lock expired: the other worker takes over
-        assert await worker_a.lead(short) is False
-    finally:
-        await first.delete(key)
-        await first.aclose()
-        await second.aclose()
