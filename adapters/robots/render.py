@@ -17,6 +17,7 @@ from adapters.robots.config import (
 from cards.markdown import card_markdown
 from cards.model import Card
 from core.model import IncidentStatus
+from core.sources.fields import utf8_prefix
 
 # Not a DingTalk limit: a bound on the one-line title, so that trimming the text can always bring the
 # body under DINGTALK_MAX_BODY_BYTES (the title is the card's fallback, which holds the whole incident title).
@@ -110,5 +111,4 @@ def _cut_bytes(text: str, limit: int) -> str:
     """`text` in at most `limit` UTF-8 bytes, cut at a character and marked with "…" when it was longer."""
     if len(text.encode()) <= limit:
         return text
-    cut = text.encode()[: limit - len("…".encode())].decode(errors="ignore")
-    return cut + "…"
+    return utf8_prefix(text, limit - len("…".encode())) + "…"

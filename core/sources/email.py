@@ -63,7 +63,7 @@ from typing import Literal
 
 from core.model import AlertEvent, AlertStatus, Severity
 from core.sources import Parsed, PayloadError
-from core.sources.fields import SEVERITY_WORDS, alert_key, check_text, title_text
+from core.sources.fields import SEVERITY_WORDS, alert_key, check_text, title_text, utf8_prefix
 
 SOURCE = "email"
 MAX_BODY_BYTES = 32 * 1024  # the body kept as annotation `description`, in bytes of UTF-8
@@ -165,10 +165,9 @@ def _event(raw: bytes, received_at: datetime, settings: MailSettings) -> AlertEv
     if sender is None and not subject:
         raise PayloadError("", "not a mail: it has neither a From nor a Subject header")
     body, attachments, cut = _body(message)
-    body_bytes = body.encode("utf-8")
-    truncated = cut or len(body_bytes) > MAX_BODY_BYTES
+    truncated = cut or len(body.encode("utf-8")) > MAX_BODY_BYTES
     if truncated:
-        body = body_bytes[:MAX_BODY_BYTES].decode("utf-8", "ignore")  # cut on a character boundary
+        body = utf8_prefix(body, MAX_BODY_BYTES)
     message_id = _one_line(headers.get("message-id", ""))
     date_text = _one_line(headers.get("date", ""))
     sent_at = _date(date_text)

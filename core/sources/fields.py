@@ -164,6 +164,11 @@ def is_http_url(url: str) -> bool:
     return url.lower().startswith(("http://", "https://")) and url.split("//", 1)[1] != ""
 
 
+def utf8_prefix(text: str, limit: int) -> str:
+    """The longest start of `text` whose UTF-8 takes at most `limit` bytes: cut on a character, never inside."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def title_text(text: str) -> str:
     """A title on one line and at most MAX_TITLE_LENGTH characters."""
     line = " ".join(text.split())

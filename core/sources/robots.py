@@ -57,6 +57,7 @@ from core.sources.fields import (
     scalar_text,
     severity_word,
     title_text,
+    utf8_prefix,
 )
 
 MAX_DESCRIPTION_BYTES = 32 * 1024
@@ -162,7 +163,7 @@ def _event(robot: str, message: Message, received_at: datetime) -> AlertEvent:
     description = message.text
     annotations = dict(message.annotations)
     if len(description.encode("utf-8")) > MAX_DESCRIPTION_BYTES:
-        description = description.encode("utf-8")[:MAX_DESCRIPTION_BYTES].decode("utf-8", "ignore")
+        description = utf8_prefix(description, MAX_DESCRIPTION_BYTES)
         annotations["truncated"] = "true"
     status, title = _headline(message, description)
     if description.strip():
