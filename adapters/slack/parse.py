@@ -66,14 +66,9 @@ def _chosen(selected: Any) -> tuple[int | None, str | None]:
 
 def comment_submission(body: Mapping[str, Any]) -> InboundAction | None:
     """The comment modal's `view_submission`: incident id from private_metadata, text from the input."""
-    view = body.get("view") or {}
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None
-    incident_id = _incident_id(metadata.get("incident_id") if isinstance(metadata, dict) else None)
-    values = (view.get("state") or {}).get("values") or {}
-    text = ((values.get(COMMENT_BLOCK) or {}).get(COMMENT_INPUT) or {}).get("value")
+    metadata, values = _view(body)
+    incident_id = _incident_id(metadata.get("incident_id"))
+    text = _value(values, COMMENT_BLOCK, action=COMMENT_INPUT)
     if incident_id is None or not isinstance(text, str) or not text.strip():
         return None
     return InboundAction(platform="slack", account=str((body.get("user") or {}).get("id", "")),
@@ -83,16 +78,11 @@ def comment_submission(body: Mapping[str, Any]) -> InboundAction | None:
 def people_submission(body: Mapping[str, Any]) -> InboundCommand | None:
     """The people picker's `view_submission` (Reassign… / Add responders… on a card) as the `/incident` command
     it stands for, so both ways share one path: `reassign 42 <@U1> <@U2>` or `add 42 <@U1>`."""
-    view = body.get("view") or {}
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None
-    if not isinstance(metadata, dict) or metadata.get("verb") not in PEOPLE_VERBS:
+    metadata, values = _view(body)
+    if metadata.get("verb") not in PEOPLE_VERBS:
         return None
     incident_id = _incident_id(metadata.get("incident_id"))
-    values = (view.get("state") or {}).get("values") or {}
-    users = ((values.get(PEOPLE_BLOCK) or {}).get(PEOPLE_INPUT) or {}).get("selected_users")
+    users = _value(values, PEOPLE_BLOCK, "selected_users", action=PEOPLE_INPUT)
     if incident_id is None or not isinstance(users, list) or not users or len(users) > MAX_PEOPLE:
         return None
     if not all(isinstance(user, str) and USER_ID.fullmatch(user) for user in users):
@@ -144,10 +134,11 @@ def _view(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return (metadata if isinstance(metadata, dict) else {}), (values if isinstance(values, dict) else {})
 
 
-def _value(values: Mapping[str, Any], block: str, key: str = "value") -> Any:
-    """What the input whose action_id is its block_id holds (`value`; a select's `selected_option`), or None."""
+def _value(values: Mapping[str, Any], block: str, key: str = "value", action: str | None = None) -> Any:
+    """What input `action` (by default named like its block) of `block` holds: its `value`, a select's
+    `selected_option`, a user picker's `selected_users`; None when the submission does not have it."""
     element = values.get(block)
-    element = element.get(block) if isinstance(element, Mapping) else None
+    element = element.get(action or block) if isinstance(element, Mapping) else None
     return element.get(key) if isinstance(element, Mapping) else None
 
 
