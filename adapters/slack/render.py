@@ -74,17 +74,10 @@ def _menu(card: Card, menu: Menu) -> dict[str, Any]:
 
 def comment_modal(incident_id: int, title: str, label: str, submit: str, cancel: str) -> dict[str, Any]:
     """The modal the Comment button opens; the incident id travels in private_metadata."""
-    return {
-        "type": "modal",
-        "callback_id": COMMENT_CALLBACK,
-        "private_metadata": json.dumps({"incident_id": incident_id}),
-        "title": {"type": "plain_text", "text": title[:MAX_MODAL_TITLE]},
-        "submit": {"type": "plain_text", "text": submit[:MAX_MODAL_TITLE]},
-        "close": {"type": "plain_text", "text": cancel[:MAX_MODAL_TITLE]},
-        "blocks": [{"type": "input", "block_id": COMMENT_BLOCK, "label": {"type": "plain_text", "text": label},
-                    "element": {"type": "plain_text_input", "action_id": COMMENT_INPUT, "multiline": True,
-                                "max_length": 3000}}],
-    }
+    element = {"type": "plain_text_input", "action_id": COMMENT_INPUT, "multiline": True, "max_length": 3000}
+    return _modal(COMMENT_CALLBACK, {"title": title, "submit": submit, "cancel": cancel},
+                  [{"type": "input", "block_id": COMMENT_BLOCK, "label": {"type": "plain_text", "text": label},
+                    "element": element}], {"incident_id": incident_id})
 
 
 PEOPLE_CALLBACK, PEOPLE_BLOCK, PEOPLE_INPUT = "people_modal", "people", "people"
@@ -92,17 +85,9 @@ PEOPLE_CALLBACK, PEOPLE_BLOCK, PEOPLE_INPUT = "people_modal", "people", "people"
 
 def people_modal(incident_id: int, verb: str, form: dict[str, str], channel: str | None) -> dict[str, Any]:
     """The people picker that Reassign… and Add responders… open: Slack's own user picker, several at once."""
-    return {
-        "type": "modal",
-        "callback_id": PEOPLE_CALLBACK,
-        "private_metadata": json.dumps({"incident_id": incident_id, "verb": verb, "channel": channel or ""}),
-        "title": {"type": "plain_text", "text": form["title"][:MAX_MODAL_TITLE]},
-        "submit": {"type": "plain_text", "text": form["submit"][:MAX_MODAL_TITLE]},
-        "close": {"type": "plain_text", "text": form["cancel"][:MAX_MODAL_TITLE]},
-        "blocks": [{"type": "input", "block_id": PEOPLE_BLOCK, "label": {"type": "plain_text", "text": form["label"]},
-                    "element": {"type": "multi_users_select", "action_id": PEOPLE_INPUT,
-                                "max_selected_items": 50}}],
-    }
+    picker = _input(PEOPLE_BLOCK, form["label"], {"type": "multi_users_select", "max_selected_items": 50})
+    return _modal(PEOPLE_CALLBACK, form, [picker],
+                  {"incident_id": incident_id, "verb": verb, "channel": channel or ""})
 
 
 EDIT_CALLBACK, MERGE_CALLBACK = "edit_modal", "merge_modal"
