@@ -8,121 +8,18 @@ failure (500, 429), `code_next` an error code in a 200 answer.
 from __future__ import annotations
 
 import base64
-import collections
 import hashlib
 import hmac
-import json
 import time
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 from aiohttp import web
 
-from tests.fakes._server import ThreadedServer
-
-Json = dict[str, Any]
+from tests.fakes._robot import Json, RobotFake, is_http_url, same
 
 
-@dataclass(frozen=True)
-class RobotRequest:
-    """One request and the code the fake answered it with (0: accepted)."""
-
-    path: str
-    query: dict[str, str]
-    json: Any
-    status: int
-    code: int
-    message: str
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _is_http_url(value: Any) -> bool:
-    parsed = urlparse(value) if isinstance(value, str) else None
-    return parsed is not None and parsed.scheme in ("http", "https") and bool(parsed.netloc)
-
-
-class _RobotFake(ThreadedServer):
-    """Request log, accepted messages, failure injection and fixed-window rate limits shared by both fakes."""
-
-    windows: tuple[tuple[float, int], ...] = ()  # (seconds, at most this many accepted)
-    rate_limited: tuple[int, str] = (0, "")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._requests: list[RobotRequest] = []
-        self._messages: list[Json] = []
-        self._accepted_at: collections.deque[float] = collections.deque()
-        self._http_failures: list[int] = []
-        self._codes: list[tuple[int, str]] = []
-
-    @property
-    def messages(self) -> list[Json]:
-        """Bodies of accepted messages, in order (Feishu's timestamp and sign removed)."""
-        with self._cond:
-            return list(self._messages)
-
-    @property
-    def requests(self) -> list[RobotRequest]:
-        with self._cond:
-            return list(self._requests)
-
-    async def async_wait_for(self, count: int = 1, timeout: float = 5.0) -> list[Json]:
-        return await self._async_wait(lambda: list(self._messages), count, timeout, "accepted messages")
-
-    def fail_next(self, status: int = 500, times: int = 1) -> None:
-        with self._cond:
-            self._http_failures.extend([status] * times)
-
-    def code_next(self, code: int, message: str = "injected error", times: int = 1) -> None:
-        with self._cond:
-            self._codes.extend([(code, message)] * times)
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = None
-        with self._cond:
-            status, code, message = self._answer(request, raw, body)
-            self._requests.append(RobotRequest(request.path, dict(request.query), body, status, code, message))
-            self._notify()
-        return web.json_response(self._answer_body(code, message), status=status)
-
-    def _answer(self, request: web.Request, raw: bytes, body: Any) -> tuple[int, int, str]:
-        if self._http_failures:
-            return self._http_failures.pop(0), -1, "system busy"
-        if self._codes:
-            return (200, *self._codes.pop(0))
-        problem = self._check(request, raw, body)
-        if problem is not None:
-            return (200, *problem)
-        now = time.monotonic()
-        longest = max(seconds for seconds, _ in self.windows)
-        while self._accepted_at and now - self._accepted_at[0] >= longest:
-            self._accepted_at.popleft()
-        for seconds, most in self.windows:
-            if sum(1 for at in self._accepted_at if now - at < seconds) >= most:
-                return (200, *self.rate_limited)
-        self._accepted_at.append(now)
-        self._messages.append(self._accepted(body))
-        return 200, 0, "ok"
-
-    def _check(self, request: web.Request, raw: bytes, body: Any) -> tuple[int, str] | None:
-        raise NotImplementedError
-
-    def _accepted(self, body: Json) -> Json:
-        return body
-
-    def _answer_body(self, code: int, message: str) -> Json:
-        raise NotImplementedError
-
-
-class FakeFeishuRobot(_RobotFake):
+class FakeFeishuRobot(RobotFake):
     """Fake `POST /open-apis/bot/v2/hook/<token>`: token, sign in the body (within an hour), 20 KB, message
     shape (URL-only buttons: a custom bot cannot call back), 5/s and 100/min."""
 
@@ -148,7 +45,7 @@ class FakeFeishuRobot(_RobotFake):
         return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
     def _check(self, request: web.Request, raw: bytes, body: Any) -> tuple[int, str] | None:
-        if not _same(request.match_info["token"], self.token):
+        if not same(request.match_info["token"], self.token):
             return 19001, "param invalid: incoming webhook access token invalid"
         if len(raw) > self.MAX_BODY_BYTES:
             return 9499, "request body too large"
@@ -158,7 +55,7 @@ class FakeFeishuRobot(_RobotFake):
             stamp = body.get("timestamp")
             if not (isinstance(stamp, str) and stamp.isdigit()) or abs(time.time() - int(stamp)) > 3600:
                 return 19021, "sign match fail or timestamp is not within one hour from current time"
-            if not _same(str(body.get("sign", "")), self.sign(self.secret, int(stamp))):
+            if not same(str(body.get("sign", "")), self.sign(self.secret, int(stamp))):
                 return 19021, "sign match fail or timestamp is not within one hour from current time"
         problem = self._shape(body)
         return None if problem is None else (9499, f"Bad Request: {problem}")
@@ -184,7 +81,7 @@ class FakeFeishuRobot(_RobotFake):
             if not isinstance(element, dict) or element.get("tag") not in ("markdown", "div", "hr", "action", "note"):
                 return f"card.elements[{i}] has an unknown tag"
             for j, action in enumerate(element.get("actions", []) if element["tag"] == "action" else []):
-                if action.get("tag") != "button" or not _is_http_url(action.get("url")):
+                if action.get("tag") != "button" or not is_http_url(action.get("url")):
                     return f"card.elements[{i}].actions[{j}] must be a button with a url"
         return None
 
@@ -195,7 +92,7 @@ class FakeFeishuRobot(_RobotFake):
         return {"code": code, "msg": "success" if code == 0 else message, "data": {}}
 
 
-class FakeWeComRobot(_RobotFake):
+class FakeWeComRobot(RobotFake):
     """Fake `POST /cgi-bin/webhook/send?key=<key>`: key, message shape and byte limits, 20/min."""
 
     windows = ((60.0, 20),)
@@ -214,7 +111,7 @@ class FakeWeComRobot(_RobotFake):
         return f"{self.base_url}/cgi-bin/webhook/send?key={quote(self.key, safe='')}"
 
     def _check(self, request: web.Request, raw: bytes, body: Any) -> tuple[int, str] | None:
-        if not _same(request.query.get("key", ""), self.key):
+        if not same(request.query.get("key", ""), self.key):
             return 93000, "invalid webhook url"
         if not isinstance(body, dict):
             return 40058, "invalid json"

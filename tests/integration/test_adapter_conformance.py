@@ -58,9 +58,9 @@ ROBOT_CASES = [
     ("ok", lambda fake: None, None),
     ("429", lambda fake: fake.fail_next(status=429), RetryableSendError),
     ("500", lambda fake: fake.fail_next(status=500), RetryableSendError),
-    ("rate limited 130101", lambda fake: fake.errcode_next(130101, "send too fast"), RetryableSendError),
-    ("sign not match 310000", lambda fake: fake.errcode_next(310000, "sign not match"), PermanentSendError),
-    ("keywords 310000", lambda fake: fake.errcode_next(310000, "keywords not in content"), PermanentSendError),
+    ("rate limited 130101", lambda fake: fake.code_next(130101, "send too fast"), RetryableSendError),
+    ("sign not match 310000", lambda fake: fake.code_next(310000, "sign not match"), PermanentSendError),
+    ("keywords 310000", lambda fake: fake.code_next(310000, "keywords not in content"), PermanentSendError),
 ]
 
 

@@ -56,7 +56,7 @@ async def test_permanent_error_is_on_the_timeline_and_not_retried(harness: Harne
 @pytest.mark.parametrize(("errcode", "retried"), [(310000, False), (130101, True)])
 async def test_dingtalk_error_codes_in_200_answers(harness: Harness, fake_robot: FakeDingTalkRobot,
                                                    errcode: int, retried: bool) -> None:
-    fake_robot.errcode_next(errcode, "injected", times=1)
+    fake_robot.code_next(errcode, "injected", times=1)
     await harness.post_alerts([alert()])
     await harness.work()
     assert fake_robot.messages == []
@@ -73,7 +73,7 @@ async def test_errors_and_logs_never_contain_secrets(harness: Harness, fake_slac
     caplog.set_level(logging.DEBUG)
     fake_slack.error_next("chat.postMessage", error="invalid_auth", times=5)
     fake_robot.fail_next(status=500, times=1)
-    fake_robot.errcode_next(310000, "sign not match", times=1)
+    fake_robot.code_next(310000, "sign not match", times=1)
     await harness.post_alerts([alert()])
     await harness.work()
     harness.clock.advance(minutes=5)

@@ -70,7 +70,7 @@ async def test_a_storm_stays_within_the_robot_limit_and_the_rest_arrive_as_a_dig
         await _run(harness, 75, robot)
         (robot_limit,) = LIMITS[("dingtalk-robot", "robot")]
         assert max(robot.per_window.values()) <= robot_limit[1]
-        assert all(request.errcode == 0 for request in fake_robot.requests)  # the robot never said "too fast"
+        assert all(request.code == 0 for request in fake_robot.requests)  # the robot never said "too fast"
         messages = fake_robot.messages
         cards, digests = messages[:robot_limit[1]], messages[robot_limit[1]:]
         assert len(cards) == robot_limit[1] and len(digests) == 1

@@ -268,7 +268,7 @@ def test_dingtalk_rate_limit(ding: FakeDingTalkRobot) -> None:
 @pytest.mark.asyncio
 async def test_dingtalk_injected_failures(ding: FakeDingTalkRobot) -> None:
     ding.fail_next(status=500)
-    ding.errcode_next(410100, "send too fast")
+    ding.code_next(410100, "send too fast")
     ts = int(time.time() * 1000)
     params = {"timestamp": str(ts), "sign": FakeDingTalkRobot._raw_sign(ROBOT_SECRET, ts)}
     async with httpx.AsyncClient(trust_env=False) as http:
